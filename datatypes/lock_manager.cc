@@ -1,0 +1,44 @@
+#include "datatypes/lock_manager.h"
+
+#include <algorithm>
+#include <functional>
+
+namespace keel {
+
+LockManager::LockManager(size_t stripes)
+    : mutexes_(std::make_unique<std::mutex[]>(stripes)), count_(stripes) {}
+
+size_t LockManager::StripeOf(uint8_t db, std::string_view key) const {
+  size_t h = std::hash<std::string_view>{}(key);
+  h ^= static_cast<size_t>(db) * 0x9e3779b97f4a7c15ULL;
+  return h % count_;
+}
+
+LockManager::Guard LockManager::Lock(std::vector<size_t> stripes) {
+  std::sort(stripes.begin(), stripes.end());
+  stripes.erase(std::unique(stripes.begin(), stripes.end()), stripes.end());
+  for (size_t s : stripes) mutexes_[s].lock();
+  Guard g;
+  g.owner_ = this;
+  g.stripes_ = std::move(stripes);
+  return g;
+}
+
+LockManager::Guard& LockManager::Guard::operator=(Guard&& other) noexcept {
+  if (this != &other) {
+    Release();
+    owner_ = other.owner_;
+    stripes_ = std::move(other.stripes_);
+    other.owner_ = nullptr;
+  }
+  return *this;
+}
+
+void LockManager::Guard::Release() {
+  if (owner_ == nullptr) return;
+  for (auto it = stripes_.rbegin(); it != stripes_.rend(); ++it) owner_->mutexes_[*it].unlock();
+  stripes_.clear();
+  owner_ = nullptr;
+}
+
+}  // namespace keel

@@ -1,0 +1,674 @@
+#include "datatypes/storage.h"
+
+#include <chrono>
+#include <filesystem>
+
+#include <rocksdb/compaction_filter.h>
+#include <rocksdb/convenience.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/merge_operator.h>
+#include <rocksdb/slice_transform.h>
+#include <rocksdb/table.h>
+
+#include "cluster/slot.h"
+
+namespace keel {
+
+std::string_view FsyncPolicyName(FsyncPolicy p) {
+  switch (p) {
+    case FsyncPolicy::kAlways:
+      return "always";
+    case FsyncPolicy::kEverySec:
+      return "everysec";
+    case FsyncPolicy::kNo:
+      return "no";
+  }
+  return "everysec";
+}
+
+std::optional<FsyncPolicy> ParseFsyncPolicy(std::string_view name) {
+  std::string lower(name);
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (lower == "always") return FsyncPolicy::kAlways;
+  if (lower == "everysec") return FsyncPolicy::kEverySec;
+  if (lower == "no") return FsyncPolicy::kNo;
+  return std::nullopt;
+}
+
+namespace {
+
+Status FromRocks(const rocksdb::Status& s) {
+  if (s.ok()) return Status::Ok();
+  if (s.IsNotFound()) return Status(Code::kNotFound);
+  return Status(Code::kStorage, s.ToString());
+}
+
+std::string CounterKey(char kind, uint8_t db) {
+  std::string k = kind == 'k' ? "keys" : "exps";
+  k.push_back(static_cast<char>(db));
+  return k;
+}
+
+std::string EncodeInt64(int64_t v) {
+  std::string out;
+  PutFixed64LE(&out, static_cast<uint64_t>(v));
+  return out;
+}
+
+// Merges int64 LE operands by addition (the persisted key counters).
+class Int64AddOperator : public rocksdb::AssociativeMergeOperator {
+ public:
+  bool Merge(const rocksdb::Slice& /*key*/, const rocksdb::Slice* existing,
+             const rocksdb::Slice& value, std::string* new_value,
+             rocksdb::Logger* /*logger*/) const override {
+    int64_t base = 0;
+    if (existing != nullptr && existing->size() == 8) {
+      base = static_cast<int64_t>(GetFixed64LE(existing->data()));
+    }
+    int64_t add = value.size() == 8 ? static_cast<int64_t>(GetFixed64LE(value.data())) : 0;
+    *new_value = EncodeInt64(base + add);
+    return true;
+  }
+  const char* Name() const override { return "KeelInt64Add"; }
+};
+
+// Drops sub-keys whose key no longer exists, has expired, or has a newer version.
+class SubkeyFilter : public rocksdb::CompactionFilter {
+ public:
+  SubkeyFilter(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* meta_cf, uint64_t now_ms)
+      : db_(db), meta_cf_(meta_cf), now_ms_(now_ms) {}
+
+  bool Filter(int /*level*/, const rocksdb::Slice& key, const rocksdb::Slice& /*value*/,
+              std::string* /*new_value*/, bool* /*value_changed*/) const override {
+    auto sub = DecodeSubKey(std::string_view(key.data(), key.size()));
+    if (!sub) return false;  // not ours to judge
+    std::string meta_key = MetaKey(sub->db, sub->user_key);
+    if (meta_key != cached_key_) {
+      cached_key_ = meta_key;
+      std::string raw;
+      rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), meta_cf_, meta_key, &raw);
+      cached_valid_ = false;
+      cached_error_ = !s.ok() && !s.IsNotFound();
+      if (s.ok()) {
+        cached_valid_ = DecodeMetadata(raw, &cached_meta_, nullptr);
+      }
+    }
+    if (cached_error_) return false;  // keep on doubt
+    if (!cached_valid_) return true;  // key gone
+    if (!cached_meta_.is_compound() || cached_meta_.version != sub->version) return true;
+    return cached_meta_.ExpiredAt(now_ms_);
+  }
+  const char* Name() const override { return "KeelSubkeyFilter"; }
+
+ private:
+  rocksdb::DB* db_;
+  rocksdb::ColumnFamilyHandle* meta_cf_;
+  uint64_t now_ms_;
+  mutable std::string cached_key_;
+  mutable Metadata cached_meta_;
+  mutable bool cached_valid_ = false;
+  mutable bool cached_error_ = false;
+};
+
+class SubkeyFilterFactory : public rocksdb::CompactionFilterFactory {
+ public:
+  explicit SubkeyFilterFactory(std::function<uint64_t()> clock) : clock_(std::move(clock)) {}
+  void Attach(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* meta_cf) {
+    std::lock_guard<std::mutex> l(mu_);
+    db_ = db;
+    meta_cf_ = meta_cf;
+  }
+  void Detach() { Attach(nullptr, nullptr); }
+  std::unique_ptr<rocksdb::CompactionFilter> CreateCompactionFilter(
+      const rocksdb::CompactionFilter::Context& /*context*/) override {
+    std::lock_guard<std::mutex> l(mu_);
+    if (db_ == nullptr) return nullptr;  // during open/close: keep everything
+    return std::make_unique<SubkeyFilter>(db_, meta_cf_, clock_());
+  }
+  const char* Name() const override { return "KeelSubkeyFilterFactory"; }
+
+ private:
+  std::function<uint64_t()> clock_;
+  std::mutex mu_;
+  rocksdb::DB* db_ = nullptr;
+  rocksdb::ColumnFamilyHandle* meta_cf_ = nullptr;
+};
+
+uint64_t SystemClockMs() {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count());
+}
+
+// The first key after every key with prefix (slot, db) in the metadata/sub-key families.
+std::string PrefixEnd(uint16_t slot, uint8_t db) {
+  if (db < 255) return MetaKeyPrefix(slot, static_cast<uint8_t>(db + 1));
+  return MetaKeyPrefix(static_cast<uint16_t>(slot + 1), 0);
+}
+
+// Calls fn(slot) for each slot holding at least one key of physical db `db` in `cf`.
+template <typename Fn>
+void ForEachNonEmptySlot(rocksdb::DB* rdb, rocksdb::ColumnFamilyHandle* cf, uint8_t db, Fn fn) {
+  std::unique_ptr<rocksdb::Iterator> it(rdb->NewIterator(rocksdb::ReadOptions(), cf));
+  uint32_t slot = 0;
+  it->Seek(MetaKeyPrefix(0, db));
+  while (it->Valid() && slot < cluster::kSlotCount) {
+    auto k = it->key();
+    if (k.size() < kMetaKeyPrefixSize) {
+      it->Next();
+      continue;
+    }
+    uint32_t s = (static_cast<unsigned char>(k[0]) << 8) | static_cast<unsigned char>(k[1]);
+    uint8_t d = static_cast<uint8_t>(k[2]);
+    if (d == db) {
+      fn(static_cast<uint16_t>(s));
+      slot = s + 1;
+    } else if (d < db) {
+      slot = s;
+    } else {
+      slot = s + 1;
+    }
+    if (slot >= cluster::kSlotCount) break;
+    it->Seek(MetaKeyPrefix(static_cast<uint16_t>(slot), db));
+  }
+}
+
+}  // namespace
+
+Storage::Storage(StorageOptions options)
+    : options_(std::move(options)), fsync_(options_.fsync) {
+  if (!options_.clock) options_.clock = SystemClockMs;
+  for (int i = 0; i < kMaxDatabases; ++i) db_map_[i] = static_cast<uint8_t>(i);
+}
+
+uint64_t Storage::NowMs() const { return options_.clock(); }
+
+Result<std::unique_ptr<Storage>> Storage::Open(StorageOptions options) {
+  if (options.databases < 1 || options.databases > kMaxDatabases) {
+    return Status(Code::kInvalidArgument, "databases must be between 1 and 256");
+  }
+  std::unique_ptr<Storage> s(new Storage(std::move(options)));
+  std::error_code ec;
+  std::filesystem::create_directories(s->options_.dir, ec);
+  if (ec) return Status(Code::kStorage, "cannot create " + s->options_.dir + ": " + ec.message());
+
+  s->block_cache_ = rocksdb::NewLRUCache(s->options_.block_cache_bytes);
+  rocksdb::BlockBasedTableOptions table;
+  table.block_cache = s->block_cache_;
+  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10, false));
+  table.cache_index_and_filter_blocks = true;
+  table.pin_l0_filter_and_index_blocks_in_cache = true;
+  table.format_version = 5;
+
+  rocksdb::DBOptions db_options;
+  db_options.create_if_missing = true;
+  db_options.create_missing_column_families = true;
+  db_options.max_background_jobs = 2;
+  db_options.bytes_per_sync = 1 << 20;
+  db_options.max_total_wal_size = 512u << 20;
+
+  rocksdb::CompressionType compression = rocksdb::kNoCompression;
+  for (auto c : rocksdb::GetSupportedCompressions()) {
+    if (c == rocksdb::kLZ4Compression) compression = c;
+  }
+
+  auto cf_options = [&]() {
+    rocksdb::ColumnFamilyOptions o;
+    o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+    o.write_buffer_size = s->options_.write_buffer_bytes;
+    o.compression = compression;
+    o.level_compaction_dynamic_level_bytes = true;
+    return o;
+  };
+  auto filter_factory = std::make_shared<SubkeyFilterFactory>(s->options_.clock);
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors(kCfCount);
+  descriptors[kDefaultCf] = {rocksdb::kDefaultColumnFamilyName, cf_options()};
+  descriptors[kDefaultCf].options.merge_operator = std::make_shared<Int64AddOperator>();
+  descriptors[kMetaCf] = {"metadata", cf_options()};
+  descriptors[kSubCf] = {"subkeys", cf_options()};
+  descriptors[kSubCf].options.compaction_filter_factory = filter_factory;
+  descriptors[kExpiryCf] = {"expiry", cf_options()};
+
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status st =
+      rocksdb::DB::Open(db_options, s->options_.dir, descriptors, &s->cfs_, &raw);
+  if (!st.ok()) return Status(Code::kStorage, st.ToString());
+  s->db_.reset(raw);
+  filter_factory->Attach(raw, s->cfs_[kMetaCf]);
+
+  Status loaded = s->LoadServerRecords();
+  if (!loaded.ok()) return loaded;
+  uint64_t us = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                          std::chrono::system_clock::now().time_since_epoch())
+                                          .count());
+  s->next_version_.store(us << 10);
+  if (s->options_.background) s->housekeeper_ = std::thread([p = s.get()] { p->Housekeep(); });
+  return s;
+}
+
+Status Storage::LoadServerRecords() {
+  std::string value;
+  rocksdb::Status st = db_->Get(rocksdb::ReadOptions(), default_cf(), "dbmap", &value);
+  if (st.ok()) {
+    for (size_t i = 0; i < value.size() && i < kMaxDatabases; ++i) {
+      db_map_[i] = static_cast<uint8_t>(value[i]);
+    }
+  } else if (!st.IsNotFound()) {
+    return FromRocks(st);
+  }
+  for (int db = 0; db < kMaxDatabases; ++db) {
+    for (char kind : {'k', 'e'}) {
+      st = db_->Get(rocksdb::ReadOptions(), default_cf(), CounterKey(kind, static_cast<uint8_t>(db)),
+                    &value);
+      int64_t v = 0;
+      if (st.ok() && value.size() == 8) v = static_cast<int64_t>(GetFixed64LE(value.data()));
+      (kind == 'k' ? key_counts_ : expire_counts_)[db].store(v);
+    }
+  }
+  return Status::Ok();
+}
+
+Storage::~Storage() {
+  {
+    std::lock_guard<std::mutex> l(bg_mu_);
+    stopping_ = true;
+  }
+  bg_cv_.notify_all();
+  if (housekeeper_.joinable()) housekeeper_.join();
+  if (db_) {
+    (void)db_->SyncWAL();
+    for (auto* cf : cfs_) (void)db_->DestroyColumnFamilyHandle(cf);
+    cfs_.clear();
+    (void)db_->Close();
+  }
+}
+
+Status Storage::Write(rocksdb::WriteBatch* batch) {
+  rocksdb::WriteOptions wo;
+  wo.sync = fsync_policy() == FsyncPolicy::kAlways;
+  rocksdb::Status st = db_->Write(wo, batch);
+  if (!st.ok()) return FromRocks(st);
+  stats_.writes.fetch_add(1, std::memory_order_relaxed);
+  if (!wo.sync) writes_since_sync_.store(true, std::memory_order_relaxed);
+  return Status::Ok();
+}
+
+Status Storage::SyncWal() {
+  writes_since_sync_.store(false, std::memory_order_relaxed);
+  rocksdb::Status st = db_->SyncWAL();
+  if (st.ok()) stats_.wal_syncs.fetch_add(1, std::memory_order_relaxed);
+  return FromRocks(st);
+}
+
+Status Storage::ReadKey(int logical_db, std::string_view key, KeyRecord* out,
+                        const rocksdb::Snapshot* snapshot) {
+  return ReadPhysical(PhysicalDb(logical_db), key, out, snapshot);
+}
+
+Status Storage::ReadPhysical(uint8_t db, std::string_view key, KeyRecord* out,
+                             const rocksdb::Snapshot* snapshot) {
+  rocksdb::ReadOptions ro;
+  ro.snapshot = snapshot;
+  out->exists = false;
+  rocksdb::Status st = db_->Get(ro, meta_cf(), MetaKey(db, key), &out->raw);
+  if (st.IsNotFound()) {
+    stats_.keyspace_misses.fetch_add(1, std::memory_order_relaxed);
+    return Status::Ok();
+  }
+  if (!st.ok()) return FromRocks(st);
+  if (!DecodeMetadata(out->raw, &out->meta, nullptr)) {
+    return Status(Code::kStorage, "corrupt metadata record");
+  }
+  if (out->meta.ExpiredAt(NowMs())) {
+    NoteExpiredOnRead(db, key);
+    stats_.keyspace_misses.fetch_add(1, std::memory_order_relaxed);
+    return Status::Ok();
+  }
+  stats_.keyspace_hits.fetch_add(1, std::memory_order_relaxed);
+  out->exists = true;
+  return Status::Ok();
+}
+
+void Storage::NoteExpiredOnRead(uint8_t db, std::string_view key) {
+  std::lock_guard<std::mutex> l(lazy_mu_);
+  if (lazy_expired_.size() < 10000) lazy_expired_.emplace_back(db, std::string(key));
+}
+
+int64_t Storage::KeyCount(int logical_db) const {
+  return key_counts_[db_map_[logical_db]].load(std::memory_order_relaxed);
+}
+
+int64_t Storage::ExpiresCount(int logical_db) const {
+  return expire_counts_[db_map_[logical_db]].load(std::memory_order_relaxed);
+}
+
+void Storage::ApplyCounterDeltas(const std::array<int64_t, kMaxDatabases>& keys,
+                                 const std::array<int64_t, kMaxDatabases>& exps) {
+  for (int i = 0; i < kMaxDatabases; ++i) {
+    if (keys[i] != 0) key_counts_[i].fetch_add(keys[i], std::memory_order_relaxed);
+    if (exps[i] != 0) expire_counts_[i].fetch_add(exps[i], std::memory_order_relaxed);
+  }
+}
+
+int Storage::LogicalDbOf(uint8_t physical) const {
+  for (int i = 0; i < options_.databases; ++i) {
+    if (db_map_[i] == physical) return i;
+  }
+  return -1;
+}
+
+Status Storage::FlushDb(int logical_db) {
+  std::unique_lock<std::shared_mutex> guard(db_guard_);
+  uint8_t db = db_map_[logical_db];
+  rocksdb::WriteBatch batch;
+  for (auto* cf : {meta_cf(), sub_cf()}) {
+    ForEachNonEmptySlot(db_.get(), cf, db, [&](uint16_t slot) {
+      (void)batch.DeleteRange(cf, MetaKeyPrefix(slot, db), PrefixEnd(slot, db));
+    });
+  }
+  (void)batch.Put(default_cf(), CounterKey('k', db), EncodeInt64(0));
+  (void)batch.Put(default_cf(), CounterKey('e', db), EncodeInt64(0));
+  rocksdb::WriteOptions wo;
+  wo.sync = fsync_policy() != FsyncPolicy::kNo;
+  rocksdb::Status st = db_->Write(wo, &batch);
+  if (!st.ok()) return FromRocks(st);
+  key_counts_[db].store(0);
+  expire_counts_[db].store(0);
+  // Range tombstones are cheapest to read once they sit in an SST file.
+  (void)db_->Flush(rocksdb::FlushOptions(), {meta_cf(), sub_cf()});
+  return Status::Ok();
+}
+
+Status Storage::FlushAll() {
+  std::unique_lock<std::shared_mutex> guard(db_guard_);
+  rocksdb::WriteBatch batch;
+  const std::string low(1, '\0');
+  (void)batch.DeleteRange(meta_cf(), low, std::string(1, '\x40'));
+  (void)batch.DeleteRange(sub_cf(), low, std::string(1, '\x40'));
+  (void)batch.DeleteRange(expiry_cf(), low, std::string(9, '\xff'));
+  for (int db = 0; db < kMaxDatabases; ++db) {
+    (void)batch.Put(default_cf(), CounterKey('k', static_cast<uint8_t>(db)), EncodeInt64(0));
+    (void)batch.Put(default_cf(), CounterKey('e', static_cast<uint8_t>(db)), EncodeInt64(0));
+  }
+  rocksdb::WriteOptions wo;
+  wo.sync = fsync_policy() != FsyncPolicy::kNo;
+  rocksdb::Status st = db_->Write(wo, &batch);
+  if (!st.ok()) return FromRocks(st);
+  for (int db = 0; db < kMaxDatabases; ++db) {
+    key_counts_[db].store(0);
+    expire_counts_[db].store(0);
+  }
+  (void)db_->Flush(rocksdb::FlushOptions(), {meta_cf(), sub_cf(), expiry_cf()});
+  return Status::Ok();
+}
+
+Status Storage::SwapDb(int a, int b) {
+  std::unique_lock<std::shared_mutex> guard(db_guard_);
+  std::swap(db_map_[a], db_map_[b]);
+  std::string map(reinterpret_cast<const char*>(db_map_.data()), options_.databases);
+  rocksdb::WriteOptions wo;
+  wo.sync = fsync_policy() != FsyncPolicy::kNo;
+  rocksdb::Status st = db_->Put(wo, default_cf(), "dbmap", map);
+  if (!st.ok()) {
+    std::swap(db_map_[a], db_map_[b]);
+    return FromRocks(st);
+  }
+  return Status::Ok();
+}
+
+bool Storage::ExpireOne(uint8_t db, std::string_view key, uint64_t index_time, bool from_index) {
+  std::shared_lock<std::shared_mutex> guard(db_guard_);
+  auto lock = locks_.LockKey(db, key);
+  std::string raw;
+  Metadata meta;
+  rocksdb::Status st = db_->Get(rocksdb::ReadOptions(), meta_cf(), MetaKey(db, key), &raw);
+  bool present = st.ok() && DecodeMetadata(raw, &meta, nullptr);
+  if (!st.ok() && !st.IsNotFound()) return false;
+  rocksdb::WriteBatch batch;
+  bool expired = present && meta.ExpiredAt(NowMs());
+  if (from_index && (!present || meta.expire_at_ms != index_time)) {
+    (void)batch.Delete(expiry_cf(), ExpiryKey(index_time, db, key));  // stale index entry
+  }
+  if (expired) {
+    (void)batch.Delete(meta_cf(), MetaKey(db, key));
+    (void)batch.Delete(expiry_cf(), ExpiryKey(meta.expire_at_ms, db, key));
+    (void)batch.Merge(default_cf(), CounterKey('k', db), EncodeInt64(-1));
+    (void)batch.Merge(default_cf(), CounterKey('e', db), EncodeInt64(-1));
+  }
+  if (batch.Count() == 0) return false;
+  if (!Write(&batch).ok()) return false;
+  if (!expired) return false;
+  key_counts_[db].fetch_sub(1, std::memory_order_relaxed);
+  expire_counts_[db].fetch_sub(1, std::memory_order_relaxed);
+  stats_.expired_keys.fetch_add(1, std::memory_order_relaxed);
+  if (expired_hook_) {
+    int logical = LogicalDbOf(db);
+    if (logical >= 0) expired_hook_(logical, key);
+  }
+  return true;
+}
+
+size_t Storage::RunExpiryCycle(size_t max_keys) {
+  size_t deleted = 0;
+  std::vector<std::pair<uint8_t, std::string>> lazy;
+  {
+    std::lock_guard<std::mutex> l(lazy_mu_);
+    lazy.swap(lazy_expired_);
+  }
+  for (auto& [db, key] : lazy) deleted += ExpireOne(db, key, 0, false) ? 1 : 0;
+
+  uint64_t now = NowMs();
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), expiry_cf()));
+  size_t seen = 0;
+  for (it->SeekToFirst(); it->Valid() && seen < max_keys; it->Next(), ++seen) {
+    auto decoded = DecodeExpiryKey(std::string_view(it->key().data(), it->key().size()));
+    if (!decoded) continue;
+    if (decoded->expire_at_ms > now) break;
+    deleted += ExpireOne(decoded->db, decoded->user_key, decoded->expire_at_ms, true) ? 1 : 0;
+  }
+  return deleted;
+}
+
+void Storage::Housekeep() {
+  int tick = 0;
+  std::unique_lock<std::mutex> l(bg_mu_);
+  while (!stopping_) {
+    bg_cv_.wait_for(l, std::chrono::milliseconds(100));
+    if (stopping_) break;
+    l.unlock();
+    RunExpiryCycle(options_.expiry_cycle_keys);
+    if (++tick % 10 == 0 && fsync_policy() == FsyncPolicy::kEverySec &&
+        writes_since_sync_.load(std::memory_order_relaxed)) {
+      (void)SyncWal();
+    }
+    l.lock();
+  }
+}
+
+uint64_t Storage::IntProperty(const std::string& name) const {
+  uint64_t total = 0;
+  for (auto* cf : cfs_) {
+    uint64_t v = 0;
+    if (db_->GetIntProperty(cf, name, &v)) total += v;
+  }
+  return total;
+}
+
+// ---------------------------------------------------------------- Txn
+
+Txn::Txn(Storage* storage, int logical_db, TxnMode mode)
+    : storage_(storage),
+      logical_db_(logical_db),
+      db_(storage->PhysicalDb(logical_db)),
+      mode_(mode),
+      now_ms_(storage->NowMs()) {}
+
+Txn::~Txn() {
+  if (snapshot_ != nullptr) storage_->db()->ReleaseSnapshot(snapshot_);
+}
+
+void Txn::SelectDb(int logical_db) {
+  logical_db_ = logical_db;
+  db_ = storage_->PhysicalDb(logical_db);
+}
+
+void Txn::PinSnapshot() {
+  if (snapshot_ == nullptr && mode_ == TxnMode::kRead) snapshot_ = storage_->db()->GetSnapshot();
+}
+
+rocksdb::ReadOptions Txn::read_options() const {
+  rocksdb::ReadOptions ro;
+  ro.snapshot = snapshot_;
+  return ro;
+}
+
+rocksdb::WriteBatchWithIndex& Txn::batch() {
+  if (!batch_) {
+    batch_ = std::make_unique<rocksdb::WriteBatchWithIndex>(rocksdb::BytewiseComparator(), 0,
+                                                            /*overwrite_key=*/true);
+  }
+  return *batch_;
+}
+
+Status Txn::LoadIn(uint8_t db, std::string_view key, KeyRecord* out) {
+  out->exists = false;
+  rocksdb::Status st;
+  std::string mk = MetaKey(db, key);
+  if (batch_) {
+    st = batch_->GetFromBatchAndDB(storage_->db(), read_options(), storage_->meta_cf(), mk,
+                                   &out->raw);
+  } else {
+    st = storage_->db()->Get(read_options(), storage_->meta_cf(), mk, &out->raw);
+  }
+  auto& stats = storage_->stats();
+  if (st.IsNotFound()) {
+    if (mode_ == TxnMode::kRead) stats.keyspace_misses.fetch_add(1, std::memory_order_relaxed);
+    return Status::Ok();
+  }
+  if (!st.ok()) return FromRocks(st);
+  if (!DecodeMetadata(out->raw, &out->meta, nullptr)) {
+    return Status(Code::kStorage, "corrupt metadata record");
+  }
+  out->exists = true;
+  if (out->meta.ExpiredAt(now_ms_)) {
+    if (mode_ == TxnMode::kWrite) {
+      RemoveIn(db, key, out);
+      expired_.emplace_back(db, std::string(key));
+    } else {
+      out->exists = false;
+      storage_->NoteExpiredOnRead(db, key);
+      stats.keyspace_misses.fetch_add(1, std::memory_order_relaxed);
+    }
+    return Status::Ok();
+  }
+  if (mode_ == TxnMode::kRead) stats.keyspace_hits.fetch_add(1, std::memory_order_relaxed);
+  return Status::Ok();
+}
+
+void Txn::StoreIn(uint8_t db, std::string_view key, KeyRecord* rec, const Metadata& meta,
+                  std::string_view tail) {
+  (void)batch().Put(storage_->meta_cf(), MetaKey(db, key), EncodeMetadata(meta, tail));
+  uint64_t old_exp = rec->exists ? rec->meta.expire_at_ms : 0;
+  if (!rec->exists) ++key_delta_[db];
+  if (old_exp != meta.expire_at_ms) {
+    if (old_exp != 0) {
+      (void)batch().Delete(storage_->expiry_cf(), ExpiryKey(old_exp, db, key));
+      --exp_delta_[db];
+    }
+    if (meta.expire_at_ms != 0) {
+      (void)batch().Put(storage_->expiry_cf(), ExpiryKey(meta.expire_at_ms, db, key), "");
+      ++exp_delta_[db];
+    }
+  }
+  touched_counters_ = true;
+  rec->exists = true;
+  rec->meta = meta;
+}
+
+void Txn::RemoveIn(uint8_t db, std::string_view key, KeyRecord* rec) {
+  if (!rec->exists) return;
+  (void)batch().Delete(storage_->meta_cf(), MetaKey(db, key));
+  --key_delta_[db];
+  if (rec->meta.expire_at_ms != 0) {
+    (void)batch().Delete(storage_->expiry_cf(), ExpiryKey(rec->meta.expire_at_ms, db, key));
+    --exp_delta_[db];
+  }
+  touched_counters_ = true;
+  rec->exists = false;
+}
+
+Status Txn::GetSub(std::string_view key, uint64_t version, std::string_view sub,
+                   std::string* value, bool* found) {
+  rocksdb::Status st =
+      batch_ ? batch_->GetFromBatchAndDB(storage_->db(), read_options(), storage_->sub_cf(),
+                                         SubKey(db_, key, version, sub), value)
+             : storage_->db()->Get(read_options(), storage_->sub_cf(),
+                                   SubKey(db_, key, version, sub), value);
+  *found = st.ok();
+  if (st.IsNotFound()) return Status::Ok();
+  return FromRocks(st);
+}
+
+void Txn::PutSub(std::string_view key, uint64_t version, std::string_view sub,
+                 std::string_view value) {
+  (void)batch().Put(storage_->sub_cf(), SubKey(db_, key, version, sub), value);
+}
+
+void Txn::DeleteSub(std::string_view key, uint64_t version, std::string_view sub) {
+  (void)batch().Delete(storage_->sub_cf(), SubKey(db_, key, version, sub));
+}
+
+Status Txn::CopyElements(uint8_t src_db, std::string_view src_key, uint64_t src_version,
+                         uint8_t dst_db, std::string_view dst_key, uint64_t dst_version) {
+  std::string prefix = SubKeyPrefix(src_db, src_key, src_version);
+  std::string dst_prefix = SubKeyPrefix(dst_db, dst_key, dst_version);
+  std::unique_ptr<rocksdb::Iterator> it = NewSubIterator();
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    std::string k = dst_prefix;
+    k.append(it->key().data() + prefix.size(), it->key().size() - prefix.size());
+    (void)batch().Put(storage_->sub_cf(), k, it->value());
+  }
+  return FromRocks(it->status());
+}
+
+std::unique_ptr<rocksdb::Iterator> Txn::NewSubIterator() {
+  return std::unique_ptr<rocksdb::Iterator>(
+      storage_->db()->NewIterator(read_options(), storage_->sub_cf()));
+}
+
+Status Txn::Commit() {
+  if (!batch_) return Status::Ok();
+  if (touched_counters_) {
+    for (int i = 0; i < kMaxDatabases; ++i) {
+      if (key_delta_[i] != 0) {
+        (void)batch_->GetWriteBatch()->Merge(storage_->default_cf(),
+                                            CounterKey('k', static_cast<uint8_t>(i)),
+                                            EncodeInt64(key_delta_[i]));
+      }
+      if (exp_delta_[i] != 0) {
+        (void)batch_->GetWriteBatch()->Merge(storage_->default_cf(),
+                                            CounterKey('e', static_cast<uint8_t>(i)),
+                                            EncodeInt64(exp_delta_[i]));
+      }
+    }
+  }
+  if (batch_->GetWriteBatch()->Count() == 0) return Status::Ok();
+  Status st = storage_->Write(batch_->GetWriteBatch());
+  if (!st.ok()) return st;
+  if (touched_counters_) storage_->ApplyCounterDeltas(key_delta_, exp_delta_);
+  for (auto& [db, key] : expired_) {
+    storage_->stats().expired_keys.fetch_add(1, std::memory_order_relaxed);
+    if (storage_->expired_hook_) {
+      int logical = storage_->LogicalDbOf(db);
+      if (logical >= 0) storage_->expired_hook_(logical, key);
+    }
+  }
+  batch_->Clear();
+  key_delta_.fill(0);
+  exp_delta_.fill(0);
+  touched_counters_ = false;
+  expired_.clear();
+  return Status::Ok();
+}
+
+}  // namespace keel

@@ -1,0 +1,260 @@
+// Storage: the RocksDB instance under every Keel data type, and the transaction (Txn) and
+// read helpers each command uses.
+//
+// Ownership: Storage owns the rocksdb::DB, its column families, the key LockManager, the
+// per-db key counters and one background thread (the "housekeeper") that runs the active
+// expiry cycle and, under `appendfsync everysec`, syncs the WAL once a second.
+//
+// Thread-safety: Storage is thread-safe. Its concurrency contract with callers:
+//   1. Every command holds db_guard() shared for its whole run; FLUSHDB, FLUSHALL and
+//      SWAPDB take it exclusively (through the methods below).
+//   2. A command that writes holds the LockManager stripes of every key it touches
+//      (taken after the db guard) from its first read of a key to Txn::Commit().
+//   3. Reads without locks see committed data only (single Get or a snapshot).
+// A Txn belongs to one thread and one command (or one MULTI/EXEC).
+//
+// Durability: Write() uses the fsync policy (FsyncPolicy): kAlways syncs the WAL before
+// acknowledging; kEverySec (default) writes the WAL to the OS before acknowledging (so an
+// acknowledged write survives kill -9 of the server) and fsyncs it once a second (so an
+// OS crash or power loss loses at most about one second); kNo leaves fsync to the OS.
+//
+// Persisted records in the "default" column family:
+//   "dbmap"        -> one byte per logical db: its physical db id (SWAPDB swaps two bytes)
+//   "keys" | db:u8 -> int64 LE, merged by addition: keys physically present in physical db
+//   "exps" | db:u8 -> int64 LE, merged by addition: of those, keys with an expiry
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <condition_variable>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include <rocksdb/db.h>
+#include <rocksdb/utilities/write_batch_with_index.h>
+
+#include "datatypes/encoding.h"
+#include "datatypes/lock_manager.h"
+#include "datatypes/status.h"
+
+namespace keel {
+
+enum class FsyncPolicy : uint8_t { kAlways = 0, kEverySec = 1, kNo = 2 };
+std::string_view FsyncPolicyName(FsyncPolicy p);
+std::optional<FsyncPolicy> ParseFsyncPolicy(std::string_view name);
+
+inline constexpr int kMaxDatabases = 256;
+
+struct StorageOptions {
+  std::string dir = "./data";
+  FsyncPolicy fsync = FsyncPolicy::kEverySec;
+  int databases = 16;
+  size_t block_cache_bytes = 256u << 20;
+  size_t write_buffer_bytes = 64u << 20;
+  // Milliseconds since the Unix epoch; tests inject a fake clock.
+  std::function<uint64_t()> clock;
+  // Run the housekeeper thread (active expiry, WAL sync). Tests may drive it by hand.
+  bool background = true;
+  // Keys examined per active expiry cycle (10 cycles a second).
+  size_t expiry_cycle_keys = 2000;
+};
+
+// A key as read from storage. Expired keys are never returned: they read as absent.
+struct KeyRecord {
+  bool exists = false;
+  Metadata meta;
+  std::string raw;  // the metadata value as stored
+  std::string_view body() const {
+    return std::string_view(raw).substr(meta.is_compound() ? kCompoundHeaderSize : kMetaHeaderSize);
+  }
+};
+
+// Counters for INFO / metrics. Monotonic unless noted.
+struct StorageStats {
+  std::atomic<uint64_t> expired_keys{0};
+  std::atomic<uint64_t> keyspace_hits{0};
+  std::atomic<uint64_t> keyspace_misses{0};
+  std::atomic<uint64_t> wal_syncs{0};
+  std::atomic<uint64_t> writes{0};
+};
+
+class Txn;
+
+class Storage {
+ public:
+  static Result<std::unique_ptr<Storage>> Open(StorageOptions options);
+  ~Storage();
+  Storage(const Storage&) = delete;
+  Storage& operator=(const Storage&) = delete;
+
+  rocksdb::DB* db() const { return db_.get(); }
+  rocksdb::ColumnFamilyHandle* meta_cf() const { return cfs_[kMetaCf]; }
+  rocksdb::ColumnFamilyHandle* sub_cf() const { return cfs_[kSubCf]; }
+  rocksdb::ColumnFamilyHandle* expiry_cf() const { return cfs_[kExpiryCf]; }
+  rocksdb::ColumnFamilyHandle* default_cf() const { return cfs_[kDefaultCf]; }
+
+  uint64_t NowMs() const;
+  // A fresh version for a new incarnation of a compound key (monotonic across restarts).
+  uint64_t NextVersion() { return next_version_.fetch_add(1, std::memory_order_relaxed); }
+  int databases() const { return options_.databases; }
+  uint8_t PhysicalDb(int logical_db) const { return db_map_[logical_db]; }
+  std::shared_mutex& db_guard() { return db_guard_; }
+  LockManager& locks() { return locks_; }
+  StorageStats& stats() { return stats_; }
+  const StorageOptions& options() const { return options_; }
+
+  FsyncPolicy fsync_policy() const { return fsync_.load(std::memory_order_relaxed); }
+  void set_fsync_policy(FsyncPolicy p) { fsync_.store(p, std::memory_order_relaxed); }
+
+  // Writes a batch under the fsync policy.
+  Status Write(rocksdb::WriteBatch* batch);
+
+  // Reads one key without locks (expired keys read as absent and are queued for deletion).
+  Status ReadKey(int logical_db, std::string_view key, KeyRecord* out,
+                 const rocksdb::Snapshot* snapshot = nullptr);
+  Status ReadPhysical(uint8_t db, std::string_view key, KeyRecord* out,
+                      const rocksdb::Snapshot* snapshot = nullptr);
+
+  // Keys physically present / with an expiry in a logical db (DBSIZE, INFO keyspace).
+  int64_t KeyCount(int logical_db) const;
+  int64_t ExpiresCount(int logical_db) const;
+
+  // Whole-database operations; each takes the db guard exclusively itself.
+  Status FlushDb(int logical_db);
+  Status FlushAll();
+  Status SwapDb(int a, int b);
+
+  // Runs one active expiry pass over at most `max_keys` index entries that are due, plus
+  // every key queued by reads. Returns how many keys it deleted. Thread-safe; the
+  // housekeeper calls it ten times a second.
+  size_t RunExpiryCycle(size_t max_keys);
+
+  // Called (from the deleting thread, with the key's stripe locked) for every key the
+  // expiry machinery deletes; used for keyspace notifications. Set before traffic starts.
+  using ExpiredHook = std::function<void(int logical_db, std::string_view key)>;
+  void set_expired_hook(ExpiredHook hook) { expired_hook_ = std::move(hook); }
+
+  // Syncs the WAL now (kEverySec housekeeping, SHUTDOWN).
+  Status SyncWal();
+
+  // A RocksDB property of the whole DB, summed over column families when numeric.
+  uint64_t IntProperty(const std::string& name) const;
+
+ private:
+  friend class Txn;
+  enum { kDefaultCf = 0, kMetaCf = 1, kSubCf = 2, kExpiryCf = 3, kCfCount = 4 };
+
+  explicit Storage(StorageOptions options);
+  Status LoadServerRecords();
+  void Housekeep();
+  void NoteExpiredOnRead(uint8_t db, std::string_view key);
+  bool ExpireOne(uint8_t db, std::string_view key, uint64_t index_time, bool from_index);
+  int LogicalDbOf(uint8_t physical) const;
+  void ApplyCounterDeltas(const std::array<int64_t, kMaxDatabases>& keys,
+                          const std::array<int64_t, kMaxDatabases>& exps);
+
+  StorageOptions options_;
+  std::unique_ptr<rocksdb::DB> db_;
+  std::vector<rocksdb::ColumnFamilyHandle*> cfs_;
+  std::shared_ptr<rocksdb::Cache> block_cache_;
+  std::atomic<FsyncPolicy> fsync_;
+  std::atomic<uint64_t> next_version_{0};
+  std::shared_mutex db_guard_;
+  std::array<uint8_t, kMaxDatabases> db_map_{};
+  std::array<std::atomic<int64_t>, kMaxDatabases> key_counts_{};
+  std::array<std::atomic<int64_t>, kMaxDatabases> expire_counts_{};
+  LockManager locks_;
+  StorageStats stats_;
+  ExpiredHook expired_hook_;
+
+  std::mutex lazy_mu_;
+  std::vector<std::pair<uint8_t, std::string>> lazy_expired_;
+  std::atomic<bool> writes_since_sync_{false};
+
+  std::mutex bg_mu_;
+  std::condition_variable bg_cv_;
+  bool stopping_ = false;
+  std::thread housekeeper_;
+};
+
+// A transaction over one or more keys: what one command (or one MULTI/EXEC) reads and
+// writes. Reads see the transaction's own writes; nothing is visible to others before
+// Commit(). In kWrite mode the caller holds the stripe locks of every key it loads or stores
+// (see Storage) and expired keys found by Load are deleted in the transaction. In kRead mode
+// no locks are held, nothing may be stored, and expired keys are queued for the housekeeper.
+enum class TxnMode : uint8_t { kRead, kWrite };
+
+class Txn {
+ public:
+  Txn(Storage* storage, int logical_db, TxnMode mode = TxnMode::kWrite);
+  ~Txn();
+  Txn(const Txn&) = delete;
+  Txn& operator=(const Txn&) = delete;
+
+  Storage* storage() const { return storage_; }
+  uint8_t db() const { return db_; }
+  int logical_db() const { return logical_db_; }
+  uint64_t now_ms() const { return now_ms_; }
+  TxnMode mode() const { return mode_; }
+  // Switches the transaction's db (SELECT inside MULTI).
+  void SelectDb(int logical_db);
+  // kRead mode: read every following key from one consistent snapshot (multi-key reads).
+  void PinSnapshot();
+
+  // Loads `key` in the transaction's db (or in physical db `db`). An expired key is deleted
+  // in this transaction and reads as absent.
+  Status Load(std::string_view key, KeyRecord* out) { return LoadIn(db_, key, out); }
+  Status LoadIn(uint8_t db, std::string_view key, KeyRecord* out);
+
+  // Writes `key` with `meta` and `tail` (the string value, or a compound type's tail).
+  // `rec` is what Load returned for this key in this transaction; it is updated to say the
+  // key now exists with `meta` (its raw bytes are left as they were).
+  void Store(std::string_view key, KeyRecord* rec, const Metadata& meta, std::string_view tail) {
+    StoreIn(db_, key, rec, meta, tail);
+  }
+  void StoreIn(uint8_t db, std::string_view key, KeyRecord* rec, const Metadata& meta,
+               std::string_view tail);
+  // Deletes `key` (a compound key's elements are reclaimed by compaction); `rec` as above.
+  void Remove(std::string_view key, KeyRecord* rec) { RemoveIn(db_, key, rec); }
+  void RemoveIn(uint8_t db, std::string_view key, KeyRecord* rec);
+
+  // Elements of compound types.
+  Status GetSub(std::string_view key, uint64_t version, std::string_view sub, std::string* value,
+                bool* found);
+  void PutSub(std::string_view key, uint64_t version, std::string_view sub, std::string_view value);
+  void DeleteSub(std::string_view key, uint64_t version, std::string_view sub);
+  // Copies every element of (src_db, src_key, src_version) to (dst_db, dst_key, dst_version)
+  // (COPY, RENAME and MOVE of compound keys: O(elements)).
+  Status CopyElements(uint8_t src_db, std::string_view src_key, uint64_t src_version,
+                      uint8_t dst_db, std::string_view dst_key, uint64_t dst_version);
+
+  // An iterator over the "subkeys" family (committed data, the pinned snapshot if any);
+  // seek it to SubKeyPrefix(...) to walk one incarnation of a compound key.
+  std::unique_ptr<rocksdb::Iterator> NewSubIterator();
+
+  Status Commit();
+
+ private:
+  rocksdb::WriteBatchWithIndex& batch();
+  rocksdb::ReadOptions read_options() const;
+
+  Storage* storage_;
+  int logical_db_;
+  uint8_t db_;
+  TxnMode mode_;
+  uint64_t now_ms_;
+  const rocksdb::Snapshot* snapshot_ = nullptr;
+  std::unique_ptr<rocksdb::WriteBatchWithIndex> batch_;  // created by the first write
+  std::array<int64_t, kMaxDatabases> key_delta_{};
+  std::array<int64_t, kMaxDatabases> exp_delta_{};
+  bool touched_counters_ = false;
+  std::vector<std::pair<uint8_t, std::string>> expired_;
+};
+
+}  // namespace keel
