@@ -179,6 +179,28 @@ Storage::Storage(StorageOptions options)
     : options_(std::move(options)), fsync_(options_.fsync) {
   if (!options_.clock) options_.clock = SystemClockMs;
   for (int i = 0; i < kMaxDatabases; ++i) db_map_[i] = static_cast<uint8_t>(i);
+  access_ = std::make_unique<std::atomic<uint32_t>[]>(kAccessSlots);
+  uint32_t now = AccessNow();
+  for (size_t i = 0; i < kAccessSlots; ++i) access_[i].store(now, std::memory_order_relaxed);
+}
+
+uint32_t Storage::AccessNow() const { return static_cast<uint32_t>(NowMs() / 1000); }
+
+namespace {
+size_t AccessSlot(uint8_t db, std::string_view key, size_t slots) {
+  size_t h = std::hash<std::string_view>{}(key) ^ (static_cast<size_t>(db) * 0x9e3779b97f4a7c15ULL);
+  return h % slots;
+}
+}  // namespace
+
+void Storage::NoteAccess(uint8_t db, std::string_view key) {
+  access_[AccessSlot(db, key, kAccessSlots)].store(AccessNow(), std::memory_order_relaxed);
+}
+
+uint64_t Storage::IdleSeconds(uint8_t db, std::string_view key) const {
+  uint32_t last = access_[AccessSlot(db, key, kAccessSlots)].load(std::memory_order_relaxed);
+  uint32_t now = AccessNow();
+  return now > last ? now - last : 0;
 }
 
 uint64_t Storage::NowMs() const { return options_.clock(); }
@@ -562,6 +584,7 @@ Status Txn::LoadIn(uint8_t db, std::string_view key, KeyRecord* out) {
     return Status::Ok();
   }
   if (mode_ == TxnMode::kRead) stats.keyspace_hits.fetch_add(1, std::memory_order_relaxed);
+  if (touch_) storage_->NoteAccess(db, key);
   return Status::Ok();
 }
 

@@ -140,6 +140,12 @@ class Storage {
   using ExpiredHook = std::function<void(int logical_db, std::string_view key)>;
   void set_expired_hook(ExpiredHook hook) { expired_hook_ = std::move(hook); }
 
+  // Approximate last-access clock for OBJECT IDLETIME: a fixed table of seconds indexed by
+  // a hash of (db, key). Colliding keys share a slot, so a key may look more recently used
+  // than it was, never less. Lock-free.
+  void NoteAccess(uint8_t db, std::string_view key);
+  uint64_t IdleSeconds(uint8_t db, std::string_view key) const;
+
   // Syncs the WAL now (kEverySec housekeeping, SHUTDOWN).
   Status SyncWal();
 
@@ -173,6 +179,10 @@ class Storage {
   StorageStats stats_;
   ExpiredHook expired_hook_;
 
+  static constexpr size_t kAccessSlots = size_t{1} << 20;
+  std::unique_ptr<std::atomic<uint32_t>[]> access_;
+  uint32_t AccessNow() const;
+
   std::mutex lazy_mu_;
   std::vector<std::pair<uint8_t, std::string>> lazy_expired_;
   std::atomic<bool> writes_since_sync_{false};
@@ -202,6 +212,8 @@ class Txn {
   int logical_db() const { return logical_db_; }
   uint64_t now_ms() const { return now_ms_; }
   TxnMode mode() const { return mode_; }
+  // Whether Load counts as an access for OBJECT IDLETIME (Redis's LOOKUP_NOTOUCH when off).
+  void set_touch(bool touch) { touch_ = touch; }
   // Switches the transaction's db (SELECT inside MULTI).
   void SelectDb(int logical_db);
   // kRead mode: read every following key from one consistent snapshot (multi-key reads).
@@ -248,6 +260,7 @@ class Txn {
   int logical_db_;
   uint8_t db_;
   TxnMode mode_;
+  bool touch_ = true;
   uint64_t now_ms_;
   const rocksdb::Snapshot* snapshot_ = nullptr;
   std::unique_ptr<rocksdb::WriteBatchWithIndex> batch_;  // created by the first write

@@ -1,0 +1,48 @@
+// Client: the per-connection session state commands see (db, protocol, name, auth...).
+//
+// Owned by its Connection and mutated only on the connection's io thread, except the fields
+// marked atomic or guarded by `mu`, which CLIENT LIST / CLIENT KILL / INFO read from other
+// threads.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <mutex>
+#include <string>
+
+namespace keel::server {
+
+struct CommandSpec;
+class Connection;
+
+struct Client {
+  uint64_t id = 0;
+  std::string addr;   // "ip:port" of the peer
+  std::string laddr;  // "ip:port" of the local end
+  int fd = -1;
+  uint64_t created_ms = 0;
+
+  // Session state (io thread only, except where noted).
+  int db = 0;
+  int protocol = 2;
+  bool authenticated = false;
+  bool close_after_reply = false;  // QUIT, protocol errors, CLIENT KILL of itself
+  Connection* connection = nullptr;
+
+  // Read by other threads.
+  std::atomic<int> db_shared{0};
+  std::atomic<uint64_t> last_active_ms{0};
+  std::atomic<const CommandSpec*> last_command{nullptr};
+  std::atomic<uint64_t> query_buffer_bytes{0};
+  std::atomic<uint64_t> output_buffer_bytes{0};
+  std::atomic<uint64_t> commands{0};
+  std::atomic<uint64_t> net_in{0};
+  std::atomic<uint64_t> net_out{0};
+
+  mutable std::mutex mu;  // guards the strings below
+  std::string name;
+  std::string lib_name;
+  std::string lib_ver;
+};
+
+}  // namespace keel::server

@@ -1,0 +1,599 @@
+// Server commands: COMMAND CONFIG INFO DBSIZE FLUSHDB FLUSHALL SWAPDB TIME SHUTDOWN.
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+
+#include "datatypes/glob.h"
+#include "server/cmd_util.h"
+#include "server/command_table.h"
+#include "server/server.h"
+
+namespace keel::server {
+namespace {
+
+// ----------------------------------------------------------------- COMMAND
+
+void ReplyKeySpecs(CommandContext& c, const CommandSpec& s) {
+  if (s.first_key <= 0) return c.reply.Array(0);
+  c.reply.Array(1);
+  c.reply.Map(3);
+  c.reply.Bulk("flags");
+  c.reply.Set(1);
+  c.reply.SimpleString((s.flags & kCmdWrite) ? "RW" : "RO");
+  c.reply.Bulk("begin_search");
+  c.reply.Map(2);
+  c.reply.Bulk("type");
+  c.reply.Bulk("index");
+  c.reply.Bulk("spec");
+  c.reply.Map(1);
+  c.reply.Bulk("index");
+  c.reply.Integer(s.first_key);
+  c.reply.Bulk("find_keys");
+  c.reply.Map(2);
+  c.reply.Bulk("type");
+  c.reply.Bulk("range");
+  c.reply.Bulk("spec");
+  c.reply.Map(3);
+  c.reply.Bulk("lastkey");
+  c.reply.Integer(s.last_key < 0 ? s.last_key : s.last_key - s.first_key);
+  c.reply.Bulk("keystep");
+  c.reply.Integer(s.step);
+  c.reply.Bulk("limit");
+  c.reply.Integer(0);
+}
+
+std::vector<std::string_view> AclCategories(std::string_view acl) {
+  std::vector<std::string_view> out;
+  size_t i = 0;
+  while (i < acl.size()) {
+    size_t j = acl.find(' ', i);
+    if (j == std::string_view::npos) j = acl.size();
+    if (j > i) out.push_back(acl.substr(i, j - i));
+    i = j + 1;
+  }
+  return out;
+}
+
+void ReplyCommandInfo(CommandContext& c, const CommandSpec& s) {
+  c.reply.Array(10);
+  c.reply.Bulk(s.name);
+  c.reply.Integer(s.arity);
+  auto flags = FlagNames(s.flags);
+  c.reply.Set(flags.size());
+  for (auto f : flags) c.reply.SimpleString(f);
+  c.reply.Integer(s.first_key);
+  c.reply.Integer(s.last_key);
+  c.reply.Integer(s.step);
+  auto acl = AclCategories(s.acl);
+  c.reply.Set(acl.size());
+  for (auto a : acl) c.reply.SimpleString(a);
+  c.reply.Set(0);  // tips
+  ReplyKeySpecs(c, s);
+  c.reply.Array(s.subcommands.size());
+  for (const auto& sub : s.subcommands) ReplyCommandInfo(c, sub);
+}
+
+void ReplyCommandDocs(CommandContext& c, const CommandSpec& s) {
+  c.reply.Bulk(s.name.substr(s.name.find('|') == std::string_view::npos ? 0 : s.name.find('|') + 1));
+  c.reply.Map(s.subcommands.empty() ? 4 : 5);
+  c.reply.Bulk("summary");
+  c.reply.Bulk(s.summary);
+  c.reply.Bulk("since");
+  c.reply.Bulk(s.since);
+  c.reply.Bulk("group");
+  c.reply.Bulk(s.group);
+  c.reply.Bulk("complexity");
+  c.reply.Bulk(s.complexity);
+  if (!s.subcommands.empty()) {
+    c.reply.Bulk("subcommands");
+    c.reply.Map(s.subcommands.size());
+    for (const auto& sub : s.subcommands) {
+      c.reply.Bulk(sub.name);
+      c.reply.Map(4);
+      c.reply.Bulk("summary");
+      c.reply.Bulk(sub.summary);
+      c.reply.Bulk("since");
+      c.reply.Bulk(sub.since);
+      c.reply.Bulk("group");
+      c.reply.Bulk(sub.group);
+      c.reply.Bulk("complexity");
+      c.reply.Bulk(sub.complexity);
+    }
+  }
+}
+
+void Command(CommandContext& c) {
+  const auto& cmds = c.server.commands().commands();
+  c.reply.Array(cmds.size());
+  for (const auto& s : cmds) ReplyCommandInfo(c, s);
+}
+
+const CommandSpec* FindAny(CommandContext& c, std::string_view name) {
+  size_t bar = name.find('|');
+  if (bar == std::string_view::npos) return c.server.commands().Find(name);
+  const CommandSpec* parent = c.server.commands().Find(name.substr(0, bar));
+  return parent ? CommandTable::FindSub(*parent, name.substr(bar + 1)) : nullptr;
+}
+
+void CommandCount(CommandContext& c) {
+  c.reply.Integer(static_cast<int64_t>(c.server.commands().commands().size()));
+}
+
+void CommandInfo(CommandContext& c) {
+  if (c.argv.size() == 2) return Command(c);
+  c.reply.Array(c.argv.size() - 2);
+  for (size_t i = 2; i < c.argv.size(); ++i) {
+    const CommandSpec* s = FindAny(c, c.argv[i]);
+    if (s == nullptr) {
+      c.reply.NullArray();
+    } else {
+      ReplyCommandInfo(c, *s);
+    }
+  }
+}
+
+void CommandDocs(CommandContext& c) {
+  std::vector<const CommandSpec*> specs;
+  if (c.argv.size() == 2) {
+    for (const auto& s : c.server.commands().commands()) specs.push_back(&s);
+  } else {
+    for (size_t i = 2; i < c.argv.size(); ++i) {
+      if (const CommandSpec* s = FindAny(c, c.argv[i])) specs.push_back(s);
+    }
+  }
+  c.reply.Map(specs.size());
+  for (const auto* s : specs) ReplyCommandDocs(c, *s);
+}
+
+void CommandList(CommandContext& c) {
+  std::optional<std::string_view> pattern;
+  if (c.argv.size() == 5 && EqualsIgnoreCase(c.argv[2], "FILTERBY") &&
+      EqualsIgnoreCase(c.argv[3], "PATTERN")) {
+    pattern = c.argv[4];
+  } else if (c.argv.size() != 2) {
+    return c.Error(Code::kSyntax);
+  }
+  std::vector<std::string_view> names;
+  for (const auto& s : c.server.commands().commands()) {
+    if (!pattern || GlobMatch(*pattern, s.name, true)) names.push_back(s.name);
+  }
+  c.reply.Array(names.size());
+  for (auto n : names) c.reply.Bulk(n);
+}
+
+void CommandGetKeys(CommandContext& c) {
+  auto args = c.argv.subspan(2);
+  const CommandSpec* s = c.server.commands().Find(args[0]);
+  if (s == nullptr) return c.ErrorText("ERR Invalid command specified");
+  if (!s->subcommands.empty() && args.size() >= 2) {
+    if (const CommandSpec* sub = CommandTable::FindSub(*s, args[1])) s = sub;
+  }
+  int argc = static_cast<int>(args.size());
+  if ((s->arity > 0 && s->arity != argc) || argc < -s->arity) {
+    return c.ErrorText("ERR Invalid number of arguments specified for command");
+  }
+  auto pos = KeyPositions(*s, args);
+  if (pos.empty()) return c.ErrorText("ERR The command has no key arguments");
+  c.reply.Array(pos.size());
+  for (size_t p : pos) c.reply.Bulk(args[p]);
+}
+
+void CommandHelp(CommandContext& c) {
+  static const char* kLines[] = {
+      "COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+      "(no subcommand)",
+      "    Return details about all Redis commands.",
+      "COUNT",
+      "    Return the total number of commands in this Redis server.",
+      "LIST",
+      "    Return a list of all commands in this Redis server.",
+      "INFO [<command-name> ...]",
+      "    Return details about multiple Redis commands.",
+      "DOCS [<command-name> ...]",
+      "    Return documentation details about multiple Redis commands.",
+      "GETKEYS <full-command>",
+      "    Return the keys from a full Redis command.",
+      "HELP",
+      "    Print this help.",
+  };
+  c.reply.Array(std::size(kLines));
+  for (const char* l : kLines) c.reply.SimpleString(l);
+}
+
+// COMMAND with no subcommand is the parent itself: the dispatcher routes "COMMAND" alone
+// here because the parent has arity -1.
+void CommandRoot(CommandContext& c) { Command(c); }
+
+// ----------------------------------------------------------------- CONFIG
+
+void ConfigGet(CommandContext& c) {
+  auto pairs = c.server.config().Get(c.argv.subspan(2));
+  c.reply.Map(pairs.size());
+  for (const auto& [k, v] : pairs) {
+    c.reply.Bulk(k);
+    c.reply.Bulk(v);
+  }
+}
+
+void ConfigSet(CommandContext& c) {
+  if (c.argv.size() % 2 != 0) {
+    return c.ErrorText("ERR wrong number of arguments for 'config|set' command");
+  }
+  std::vector<std::pair<std::string, std::string>> pairs;
+  for (size_t i = 2; i + 1 < c.argv.size(); i += 2) pairs.emplace_back(c.argv[i], c.argv[i + 1]);
+  Status st = c.server.config().Set(pairs, /*startup=*/false);
+  if (!st.ok()) return c.Error(st);
+  c.reply.Ok();
+}
+
+void ConfigResetStat(CommandContext& c) {
+  for (const CommandSpec* s : c.server.commands().all()) {
+    auto& st = c.server.commands().stats(*s);
+    st.calls = 0;
+    st.usec = 0;
+    st.failed = 0;
+    st.rejected = 0;
+  }
+  auto& ss = c.server.stats();
+  ss.connections_received = 0;
+  ss.rejected_connections = 0;
+  ss.commands_processed = 0;
+  ss.net_input_bytes = 0;
+  ss.net_output_bytes = 0;
+  ss.total_error_replies = 0;
+  auto& st = c.storage().stats();
+  st.expired_keys = 0;
+  st.keyspace_hits = 0;
+  st.keyspace_misses = 0;
+  c.reply.Ok();
+}
+
+void ConfigHelp(CommandContext& c) {
+  static const char* kLines[] = {
+      "CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+      "GET <pattern>",
+      "    Return parameters matching the glob-like <pattern> and their values.",
+      "SET <directive> <value>",
+      "    Set the configuration <directive> to <value>.",
+      "RESETSTAT",
+      "    Reset statistics reported by the INFO command.",
+      "HELP",
+      "    Print this help.",
+  };
+  c.reply.Array(std::size(kLines));
+  for (const char* l : kLines) c.reply.SimpleString(l);
+}
+
+// ----------------------------------------------------------------- INFO
+
+uint64_t NowMs() {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count());
+}
+
+uint64_t RssBytes() {
+  std::ifstream f("/proc/self/statm");
+  uint64_t size = 0, resident = 0;
+  f >> size >> resident;
+  return resident * static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+}
+
+std::string Human(uint64_t bytes) {
+  char buf[32];
+  double b = static_cast<double>(bytes);
+  if (b < 1024) {
+    snprintf(buf, sizeof(buf), "%lluB", static_cast<unsigned long long>(bytes));
+  } else if (b < 1024.0 * 1024) {
+    snprintf(buf, sizeof(buf), "%.2fK", b / 1024);
+  } else if (b < 1024.0 * 1024 * 1024) {
+    snprintf(buf, sizeof(buf), "%.2fM", b / 1024 / 1024);
+  } else {
+    snprintf(buf, sizeof(buf), "%.2fG", b / 1024 / 1024 / 1024);
+  }
+  return buf;
+}
+
+std::string InfoSection(CommandContext& c, std::string_view section) {
+  Server& s = c.server;
+  Storage& st = s.storage();
+  std::string o;
+  auto line = [&](std::string_view k, const std::string& v) {
+    o.append(k);
+    o += ":";
+    o += v;
+    o += "\r\n";
+  };
+  auto num = [&](std::string_view k, uint64_t v) { line(k, std::to_string(v)); };
+  uint64_t now = NowMs();
+  if (section == "server") {
+    o += "# Server\r\n";
+    line("redis_version", std::string(kRedisCompatVersion));
+    line("keel_version", std::string(kKeelVersion));
+    line("redis_mode", "standalone");
+    line("os", "Linux");
+    num("arch_bits", sizeof(void*) * 8);
+    line("multiplexing_api", "epoll");
+    num("process_id", static_cast<uint64_t>(getpid()));
+    line("run_id", s.run_id());
+    num("tcp_port", s.port());
+    num("server_time_usec", now * 1000);
+    num("uptime_in_seconds", (now - s.start_ms()) / 1000);
+    num("uptime_in_days", (now - s.start_ms()) / 86400000);
+    num("io_threads_active", s.io_threads());
+    line("config_file", s.config().config_file());
+  } else if (section == "clients") {
+    o += "# Clients\r\n";
+    num("connected_clients", s.client_count());
+    num("maxclients", static_cast<uint64_t>(s.config().GetInt("maxclients")));
+    num("blocked_clients", 0);
+  } else if (section == "memory") {
+    o += "# Memory\r\n";
+    uint64_t rss = RssBytes();
+    num("used_memory", rss);
+    line("used_memory_human", Human(rss));
+    num("used_memory_rss", rss);
+    line("used_memory_rss_human", Human(rss));
+    num("maxmemory", 0);
+    line("maxmemory_policy", "noeviction");
+    num("rocksdb_block_cache_usage", st.IntProperty("rocksdb.block-cache-usage") / 4);
+    num("rocksdb_memtables_bytes", st.IntProperty("rocksdb.cur-size-all-mem-tables"));
+    num("rocksdb_table_readers_bytes", st.IntProperty("rocksdb.estimate-table-readers-mem"));
+  } else if (section == "persistence") {
+    o += "# Persistence\r\n";
+    num("loading", 0);
+    num("aof_enabled", 1);
+    line("appendfsync", std::string(FsyncPolicyName(st.fsync_policy())));
+    num("rdb_bgsave_in_progress", 0);
+    num("aof_rewrite_in_progress", 0);
+    num("rocksdb_wal_syncs", st.stats().wal_syncs.load());
+    num("rocksdb_live_sst_files_size", st.IntProperty("rocksdb.live-sst-files-size"));
+    num("rocksdb_estimate_pending_compaction_bytes",
+        st.IntProperty("rocksdb.estimate-pending-compaction-bytes"));
+    num("rocksdb_actual_delayed_write_rate", st.IntProperty("rocksdb.actual-delayed-write-rate"));
+    num("rocksdb_is_write_stopped", st.IntProperty("rocksdb.is-write-stopped"));
+  } else if (section == "stats") {
+    o += "# Stats\r\n";
+    auto& ss = s.stats();
+    num("total_connections_received", ss.connections_received.load());
+    num("total_commands_processed", ss.commands_processed.load());
+    num("total_net_input_bytes", ss.net_input_bytes.load());
+    num("total_net_output_bytes", ss.net_output_bytes.load());
+    num("rejected_connections", ss.rejected_connections.load());
+    num("expired_keys", st.stats().expired_keys.load());
+    num("evicted_keys", 0);
+    num("keyspace_hits", st.stats().keyspace_hits.load());
+    num("keyspace_misses", st.stats().keyspace_misses.load());
+    num("pubsub_channels", 0);
+    num("pubsub_patterns", 0);
+    num("total_error_replies", ss.total_error_replies.load());
+  } else if (section == "replication") {
+    o += "# Replication\r\n";
+    line("role", "master");
+    num("connected_slaves", 0);
+    line("master_replid", s.run_id());
+    num("master_repl_offset", 0);
+  } else if (section == "cpu") {
+    o += "# CPU\r\n";
+    rusage ru{};
+    getrusage(RUSAGE_SELF, &ru);
+    char buf[64];
+    snprintf(buf, sizeof(buf), "%ld.%06ld", static_cast<long>(ru.ru_stime.tv_sec),
+             static_cast<long>(ru.ru_stime.tv_usec));
+    line("used_cpu_sys", buf);
+    snprintf(buf, sizeof(buf), "%ld.%06ld", static_cast<long>(ru.ru_utime.tv_sec),
+             static_cast<long>(ru.ru_utime.tv_usec));
+    line("used_cpu_user", buf);
+  } else if (section == "commandstats") {
+    o += "# Commandstats\r\n";
+    for (const CommandSpec* spec : s.commands().all()) {
+      auto& cs = s.commands().stats(*spec);
+      uint64_t calls = cs.calls.load(), rejected = cs.rejected.load();
+      if (calls == 0 && rejected == 0) continue;
+      uint64_t usec = cs.usec.load();
+      char per[32];
+      snprintf(per, sizeof(per), "%.2f", calls ? static_cast<double>(usec) / calls : 0.0);
+      line("cmdstat_" + std::string(spec->name),
+           "calls=" + std::to_string(calls) + ",usec=" + std::to_string(usec) +
+               ",usec_per_call=" + per + ",rejected_calls=" + std::to_string(rejected) +
+               ",failed_calls=" + std::to_string(cs.failed.load()));
+    }
+  } else if (section == "keyspace") {
+    o += "# Keyspace\r\n";
+    for (int db = 0; db < st.databases(); ++db) {
+      int64_t keys = st.KeyCount(db);
+      if (keys <= 0) continue;
+      line("db" + std::to_string(db), "keys=" + std::to_string(keys) + ",expires=" +
+                                          std::to_string(st.ExpiresCount(db)) + ",avg_ttl=0");
+    }
+  }
+  return o;
+}
+
+void Info(CommandContext& c) {
+  static const std::vector<std::string_view> kDefault = {
+      "server", "clients", "memory", "persistence", "stats", "replication", "cpu", "keyspace"};
+  std::vector<std::string> sections;
+  bool all = c.argv.size() == 1;
+  for (size_t i = 1; i < c.argv.size(); ++i) {
+    std::string s(c.argv[i]);
+    for (char& ch : s) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    if (s == "all" || s == "everything" || s == "default") {
+      all = true;
+      if (s != "default") sections.push_back("commandstats");
+    } else {
+      sections.push_back(s);
+    }
+  }
+  std::vector<std::string> order;
+  if (all) order.assign(kDefault.begin(), kDefault.end());
+  for (auto& s : sections) {
+    if (std::find(order.begin(), order.end(), s) == order.end()) order.push_back(s);
+  }
+  std::string text;
+  for (const auto& s : order) {
+    std::string part = InfoSection(c, s);
+    if (part.empty()) continue;
+    if (!text.empty()) text += "\r\n";
+    text += part;
+  }
+  c.reply.Verbatim(text);
+}
+
+// ----------------------------------------------------------------- keyspace-wide
+
+void DbSize(CommandContext& c) { c.reply.Integer(c.storage().KeyCount(c.client.db)); }
+
+bool ParseFlushMode(CommandContext& c) {
+  if (c.argv.size() > 2 ||
+      (c.argv.size() == 2 && !EqualsIgnoreCase(c.argv[1], "ASYNC") &&
+       !EqualsIgnoreCase(c.argv[1], "SYNC"))) {
+    c.Error(Code::kSyntax);
+    return false;
+  }
+  return true;
+}
+
+void FlushDb(CommandContext& c) {
+  if (!ParseFlushMode(c)) return;
+  Status st = c.storage().FlushDb(c.client.db);
+  if (!st.ok()) return c.Error(st);
+  c.reply.Ok();
+}
+
+void FlushAll(CommandContext& c) {
+  if (!ParseFlushMode(c)) return;
+  Status st = c.storage().FlushAll();
+  if (!st.ok()) return c.Error(st);
+  c.reply.Ok();
+}
+
+void SwapDb(CommandContext& c) {
+  auto a = ToInt64(c.argv[1]);
+  if (!a) return c.ErrorText("ERR invalid first DB index");
+  auto b = ToInt64(c.argv[2]);
+  if (!b) return c.ErrorText("ERR invalid second DB index");
+  int n = c.storage().databases();
+  if (*a < 0 || *a >= n || *b < 0 || *b >= n) return c.Error(Code::kInvalidDbIndex);
+  Status st = c.storage().SwapDb(static_cast<int>(*a), static_cast<int>(*b));
+  if (!st.ok()) return c.Error(st);
+  c.reply.Ok();
+}
+
+void Time(CommandContext& c) {
+  auto us = std::chrono::duration_cast<std::chrono::microseconds>(
+                std::chrono::system_clock::now().time_since_epoch())
+                .count();
+  c.reply.Array(2);
+  c.reply.Bulk(std::to_string(us / 1000000));
+  c.reply.Bulk(std::to_string(us % 1000000));
+}
+
+void Shutdown(CommandContext& c) {
+  for (size_t i = 1; i < c.argv.size(); ++i) {
+    std::string_view a = c.argv[i];
+    if (EqualsIgnoreCase(a, "ABORT")) {
+      return c.ErrorText("ERR No shutdown in progress.");
+    }
+    if (!EqualsIgnoreCase(a, "NOSAVE") && !EqualsIgnoreCase(a, "SAVE") &&
+        !EqualsIgnoreCase(a, "NOW") && !EqualsIgnoreCase(a, "FORCE")) {
+      return c.Error(Code::kSyntax);
+    }
+  }
+  // Data is already durable in RocksDB; the WAL is synced while stopping. Like Redis, the
+  // client gets no reply: the connection closes.
+  c.client.close_after_reply = true;
+  c.server.RequestShutdown();
+}
+
+constexpr uint32_t kLocal = kCmdNoStorage | kCmdLoading | kCmdStale;
+
+}  // namespace
+
+void RegisterServerCommands(std::vector<CommandSpec>* out) {
+  out->push_back(
+      {.name = "command", .arity = -1, .flags = kLocal, .handler = CommandRoot, .group = "server",
+       .summary = "Get array of Redis command details", .since = "2.8.13",
+       .complexity = "O(N) where N is the total number of Redis commands",
+       .acl = "@slow @connection",
+       .subcommands = {
+           {.name = "command|count", .arity = 2, .flags = kLocal, .handler = CommandCount,
+            .group = "server", .summary = "Get total number of Redis commands",
+            .since = "2.8.13", .complexity = "O(1)", .acl = "@slow @connection"},
+           {.name = "command|info", .arity = -2, .flags = kLocal, .handler = CommandInfo,
+            .group = "server", .summary = "Get array of specific Redis command details",
+            .since = "2.8.13", .complexity = "O(N) where N is the number of commands to look up",
+            .acl = "@slow @connection"},
+           {.name = "command|docs", .arity = -2, .flags = kLocal, .handler = CommandDocs,
+            .group = "server", .summary = "Get array of specific Redis command documentation",
+            .since = "7.0.0", .complexity = "O(N) where N is the number of commands to look up",
+            .acl = "@slow @connection"},
+           {.name = "command|list", .arity = -2, .flags = kLocal, .handler = CommandList,
+            .group = "server", .summary = "Get an array of Redis command names",
+            .since = "7.0.0", .complexity = "O(N) where N is the total number of Redis commands",
+            .acl = "@slow @connection"},
+           {.name = "command|getkeys", .arity = -3, .flags = kLocal, .handler = CommandGetKeys,
+            .group = "server", .summary = "Extract keys given a full Redis command",
+            .since = "2.8.13", .complexity = "O(N) where N is the number of arguments to the command",
+            .acl = "@slow @connection"},
+           {.name = "command|help", .arity = 2, .flags = kLocal, .handler = CommandHelp,
+            .group = "server", .summary = "Show helpful text about the different subcommands",
+            .since = "5.0.0", .complexity = "O(1)", .acl = "@slow @connection"},
+       }});
+  out->push_back(
+      {.name = "config", .arity = -2, .flags = kCmdNoStorage, .group = "server",
+       .summary = "A container for server configuration commands", .since = "2.0.0",
+       .complexity = "Depends on subcommand.", .acl = "@slow",
+       .subcommands = {
+           {.name = "config|get", .arity = -3,
+            .flags = kLocal | kCmdAdmin | kCmdNoScript, .handler = ConfigGet,
+            .group = "server", .summary = "Get the values of configuration parameters",
+            .since = "2.0.0", .complexity = "O(N) when N is the number of configuration parameters provided",
+            .acl = "@admin @slow @dangerous"},
+           {.name = "config|set", .arity = -4,
+            .flags = kLocal | kCmdAdmin | kCmdNoScript, .handler = ConfigSet,
+            .group = "server", .summary = "Set configuration parameters to the given values",
+            .since = "2.0.0", .complexity = "O(N) when N is the number of configuration parameters provided",
+            .acl = "@admin @slow @dangerous"},
+           {.name = "config|resetstat", .arity = 2,
+            .flags = kLocal | kCmdAdmin | kCmdNoScript, .handler = ConfigResetStat,
+            .group = "server", .summary = "Reset the stats returned by INFO", .since = "2.0.0",
+            .complexity = "O(1)", .acl = "@admin @slow @dangerous"},
+           {.name = "config|help", .arity = 2, .flags = kLocal, .handler = ConfigHelp,
+            .group = "server", .summary = "Show helpful text about the different subcommands",
+            .since = "5.0.0", .complexity = "O(1)", .acl = "@slow"},
+       }});
+  out->push_back({.name = "info", .arity = -1, .flags = kLocal | kCmdSkipSlowlog, .handler = Info,
+                  .group = "server",
+                  .summary = "Get information and statistics about the server", .since = "1.0.0",
+                  .complexity = "O(1)", .acl = "@slow @dangerous"});
+  out->push_back({.name = "dbsize", .arity = 1, .flags = kCmdReadOnly | kCmdFast,
+                  .handler = DbSize, .group = "server",
+                  .summary = "Return the number of keys in the selected database",
+                  .since = "1.0.0", .complexity = "O(1)", .acl = "@keyspace @read @fast"});
+  out->push_back({.name = "flushdb", .arity = -1, .flags = kCmdWrite | kCmdOwnsDbGuard,
+                  .handler = FlushDb, .group = "server",
+                  .summary = "Remove all keys from the current database", .since = "1.0.0",
+                  .complexity = "O(N) where N is the number of hash slots holding keys",
+                  .acl = "@keyspace @write @slow @dangerous"});
+  out->push_back({.name = "flushall", .arity = -1, .flags = kCmdWrite | kCmdOwnsDbGuard,
+                  .handler = FlushAll, .group = "server",
+                  .summary = "Remove all keys from all databases", .since = "1.0.0",
+                  .complexity = "O(1)", .acl = "@keyspace @write @slow @dangerous"});
+  out->push_back({.name = "swapdb", .arity = 3, .flags = kCmdWrite | kCmdFast | kCmdOwnsDbGuard,
+                  .handler = SwapDb, .group = "server", .summary = "Swaps two Redis databases",
+                  .since = "4.0.0", .complexity = "O(1)",
+                  .acl = "@keyspace @write @fast @dangerous"});
+  out->push_back({.name = "time", .arity = 1, .flags = kLocal | kCmdFast, .handler = Time,
+                  .group = "server", .summary = "Return the current server time",
+                  .since = "2.6.0", .complexity = "O(1)", .acl = "@fast"});
+  out->push_back({.name = "shutdown", .arity = -1,
+                  .flags = kLocal | kCmdAdmin | kCmdNoScript | kCmdNoMulti | kCmdAllowBusy,
+                  .handler = Shutdown, .group = "server",
+                  .summary = "Synchronously save the dataset to disk and then shut down the server",
+                  .since = "1.0.0", .complexity = "O(1)", .acl = "@admin @slow @dangerous"});
+}
+
+}  // namespace keel::server

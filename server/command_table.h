@@ -1,0 +1,44 @@
+// CommandTable: every command Keel serves, one CommandSpec row each, built once at start-up.
+//
+// Families register their rows from server/cmd_*.cc. Immutable after construction except the
+// per-command statistics, which are atomics. Thread-safe for lookups.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "server/command.h"
+
+namespace keel::server {
+
+// Each family appends its rows.
+void RegisterConnectionCommands(std::vector<CommandSpec>* out);
+void RegisterServerCommands(std::vector<CommandSpec>* out);
+void RegisterStringCommands(std::vector<CommandSpec>* out);
+void RegisterKeyCommands(std::vector<CommandSpec>* out);
+
+class CommandTable {
+ public:
+  CommandTable();
+
+  // Case-insensitive lookup of a top-level command.
+  const CommandSpec* Find(std::string_view name) const;
+  // Case-insensitive lookup of `parent`'s subcommand.
+  static const CommandSpec* FindSub(const CommandSpec& parent, std::string_view sub);
+
+  const std::vector<CommandSpec>& commands() const { return commands_; }
+  CommandStats& stats(const CommandSpec& spec) const { return stats_[spec.id]; }
+  // Every spec including subcommands, in id order (INFO commandstats).
+  const std::vector<const CommandSpec*>& all() const { return all_; }
+
+ private:
+  std::vector<CommandSpec> commands_;
+  std::unordered_map<std::string, const CommandSpec*> by_name_;
+  std::vector<const CommandSpec*> all_;
+  std::unique_ptr<CommandStats[]> stats_;
+};
+
+}  // namespace keel::server

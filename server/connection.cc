@@ -1,0 +1,191 @@
+#include "server/connection.h"
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include <chrono>
+#include <cstring>
+
+#include "server/log.h"
+#include "server/server.h"
+
+namespace keel::server {
+
+namespace asio = boost::asio;
+
+namespace {
+
+uint64_t NowMs() {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count());
+}
+
+std::string EndpointText(const asio::ip::tcp::endpoint& ep) {
+  return ep.address().to_string() + ":" + std::to_string(ep.port());
+}
+
+}  // namespace
+
+Connection::Connection(Server& server, asio::ip::tcp::socket socket, uint64_t id)
+    : server_(server), socket_(std::move(socket)), reply_(&out_) {
+  client_.id = id;
+  client_.connection = this;
+  client_.created_ms = NowMs();
+  client_.last_active_ms.store(client_.created_ms);
+  client_.fd = socket_.native_handle();
+  boost::system::error_code ec;
+  auto remote = socket_.remote_endpoint(ec);
+  if (!ec) client_.addr = EndpointText(remote);
+  auto local = socket_.local_endpoint(ec);
+  if (!ec) client_.laddr = EndpointText(local);
+  socket_.set_option(asio::ip::tcp::no_delay(true), ec);
+  int64_t keepalive = server_.config().GetInt("tcp-keepalive");
+  if (keepalive > 0) {
+    socket_.set_option(asio::socket_base::keep_alive(true), ec);
+    int secs = static_cast<int>(keepalive);
+    setsockopt(client_.fd, IPPROTO_TCP, TCP_KEEPIDLE, &secs, sizeof(secs));
+  }
+  client_.authenticated = !server_.requirepass_set();
+  UpdateParserLimits();
+}
+
+Connection::~Connection() { server_.Unregister(client_.id); }
+
+void Connection::UpdateParserLimits() {
+  resp::ParserLimits limits;
+  limits.max_bulk_len = server_.proto_max_bulk_len();
+  limits.authenticated = client_.authenticated || !server_.requirepass_set();
+  parser_.set_limits(limits);
+}
+
+void Connection::Start() { DoRead(); }
+
+void Connection::Kill() {
+  asio::post(socket_.get_executor(), [self = shared_from_this()] { self->Close(); });
+}
+
+void Connection::Close() {
+  if (closed_) return;
+  closed_ = true;
+  boost::system::error_code ec;
+  socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
+  socket_.close(ec);
+  server_.Unregister(client_.id);
+}
+
+void Connection::DoRead() {
+  if (closed_ || reading_ || close_after_write_) return;
+  if (out_.size() + writing_.size() > kMaxPendingOutput) return;  // resumes after a write
+  if (in_.size() - in_len_ < kReadChunk) in_.resize(std::max(in_.size() * 2, in_len_ + kReadChunk));
+  reading_ = true;
+  socket_.async_read_some(
+      asio::buffer(in_.data() + in_len_, in_.size() - in_len_),
+      [self = shared_from_this()](const boost::system::error_code& ec, size_t n) {
+        self->OnRead(ec, n);
+      });
+}
+
+void Connection::OnRead(const boost::system::error_code& ec, size_t n) {
+  reading_ = false;
+  if (ec || closed_) {
+    Close();
+    return;
+  }
+  in_len_ += n;
+  client_.net_in.fetch_add(n, std::memory_order_relaxed);
+  server_.stats().net_input_bytes.fetch_add(n, std::memory_order_relaxed);
+  client_.last_active_ms.store(NowMs(), std::memory_order_relaxed);
+  ProcessInput();
+  MaybeWrite();
+  DoRead();
+}
+
+void Connection::ProcessInput() {
+  size_t pos = 0;
+  while (pos < in_len_ && !client_.close_after_reply && !close_after_write_) {
+    std::string_view buf(in_.data() + pos, in_len_ - pos);
+    resp::ParseStatus st = parser_.Parse(buf);
+    if (st == resp::ParseStatus::kIncomplete) {
+      size_t need = parser_.bytes_needed_hint();
+      if (in_len_ - pos > static_cast<size_t>(server_.query_buffer_limit())) {
+        Log(LogLevel::kWarning, "Closing client that reached max query buffer length (id=" +
+                                    std::to_string(client_.id) + ")");
+        close_after_write_ = true;
+        break;
+      }
+      if (need > 0 && pos + need + 2 > in_.size()) {
+        // Reserve the whole bulk once rather than doubling repeatedly.
+        if (pos > 0) {
+          std::memmove(in_.data(), in_.data() + pos, in_len_ - pos);
+          in_len_ -= pos;
+          pos = 0;
+        }
+        in_.resize(need + kReadChunk);
+      }
+      break;
+    }
+    if (st == resp::ParseStatus::kError) {
+      reply_.Error("ERR " + std::string(parser_.error()));
+      Log(LogLevel::kVerbose, "Protocol error (" + std::string(parser_.error()) +
+                                  ") from client id=" + std::to_string(client_.id));
+      close_after_write_ = true;
+      break;
+    }
+    pos += parser_.consumed();
+    const auto& args = parser_.args();
+    if (!args.empty()) {
+      bool was_auth = client_.authenticated;
+      server_.Execute(client_, args, reply_);
+      if (was_auth != client_.authenticated) UpdateParserLimits();
+      reply_.set_protocol(client_.protocol);
+    }
+    parser_.Reset();
+  }
+  if (pos > 0) {
+    std::memmove(in_.data(), in_.data() + pos, in_len_ - pos);
+    in_len_ -= pos;
+  }
+  // Give back a large buffer once it is drained.
+  if (in_len_ == 0 && in_.size() > (1u << 20)) {
+    in_.resize(kReadChunk);
+    in_.shrink_to_fit();
+  }
+  client_.query_buffer_bytes.store(in_len_, std::memory_order_relaxed);
+  if (client_.close_after_reply) close_after_write_ = true;
+}
+
+void Connection::MaybeWrite() {
+  client_.output_buffer_bytes.store(out_.size() + writing_.size(), std::memory_order_relaxed);
+  if (closed_ || writing_active_) return;
+  if (out_.empty()) {
+    if (close_after_write_) Close();
+    return;
+  }
+  writing_.swap(out_);
+  out_.clear();
+  writing_active_ = true;
+  asio::async_write(socket_, asio::buffer(writing_),
+                    [self = shared_from_this()](const boost::system::error_code& ec, size_t n) {
+                      self->OnWrite(ec, n);
+                    });
+}
+
+void Connection::OnWrite(const boost::system::error_code& ec, size_t n) {
+  writing_active_ = false;
+  if (ec) {
+    Close();
+    return;
+  }
+  client_.net_out.fetch_add(n, std::memory_order_relaxed);
+  server_.stats().net_output_bytes.fetch_add(n, std::memory_order_relaxed);
+  if (writing_.capacity() > (4u << 20)) {
+    std::string().swap(writing_);
+  } else {
+    writing_.clear();
+  }
+  MaybeWrite();
+  DoRead();
+}
+
+}  // namespace keel::server

@@ -1,0 +1,68 @@
+// Connection: one client's TCP socket, its request parser and its buffers, on one io thread.
+//
+// Reads feed the incremental RESP parser; every complete request in the buffer is executed
+// in order and its reply appended to the output buffer, which is written in one go
+// (pipelining). When more than kMaxPendingOutput bytes of replies wait to be written, reading
+// pauses until the client catches up, so a client that pipelines without reading cannot
+// grow the server's memory without bound.
+//
+// Ownership: shared_ptr, kept alive by pending async operations and by the Server's client
+// registry (weak). Thread-safety: all members are used on the connection's io_context thread;
+// other threads may only call Kill(), which posts to it.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <utility>  // before Asio: Boost 1.74 uses std::exchange without it in C++20
+
+#include <boost/asio.hpp>
+
+#include "resp/reply_builder.h"
+#include "resp/request_parser.h"
+#include "server/client.h"
+
+namespace keel::server {
+
+class Server;
+
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  static constexpr size_t kMaxPendingOutput = 64u << 20;
+  static constexpr size_t kReadChunk = 16u << 10;
+
+  Connection(Server& server, boost::asio::ip::tcp::socket socket, uint64_t id);
+  ~Connection();
+
+  void Start();
+  // Closes the connection from any thread.
+  void Kill();
+  Client& client() { return client_; }
+  boost::asio::any_io_executor executor() { return socket_.get_executor(); }
+
+ private:
+  void DoRead();
+  void OnRead(const boost::system::error_code& ec, size_t n);
+  void ProcessInput();
+  void MaybeWrite();
+  void OnWrite(const boost::system::error_code& ec, size_t n);
+  void Close();
+  void UpdateParserLimits();
+
+  Server& server_;
+  boost::asio::ip::tcp::socket socket_;
+  Client client_;
+  resp::RequestParser parser_;
+  std::vector<char> in_;
+  size_t in_len_ = 0;
+  std::string out_;      // replies not yet handed to the socket
+  std::string writing_;  // replies being written
+  resp::ReplyBuilder reply_;
+  bool reading_ = false;
+  bool writing_active_ = false;
+  bool closed_ = false;
+  bool close_after_write_ = false;
+};
+
+}  // namespace keel::server

@@ -1,0 +1,80 @@
+#include "server/errors.h"
+
+namespace keel::server {
+
+std::string ErrorText(const Status& status, std::string_view command) {
+  switch (status.code()) {
+    case Code::kOk:
+      return "ERR no error";
+    case Code::kNotFound:
+      return "ERR no such key";
+    case Code::kWrongType:
+      return "WRONGTYPE Operation against a key holding the wrong kind of value";
+    case Code::kNotInteger:
+      return "ERR value is not an integer or out of range";
+    case Code::kNotFloat:
+      return "ERR value is not a valid float";
+    case Code::kOverflow:
+      return "ERR increment or decrement would overflow";
+    case Code::kNanOrInfinity:
+      return "ERR increment would produce NaN or Infinity";
+    case Code::kSyntax:
+      return "ERR syntax error";
+    case Code::kOutOfRange:
+      return "ERR index out of range";
+    case Code::kNoSuchKey:
+      return "ERR no such key";
+    case Code::kBitOffset:
+      return "ERR bit offset is not an integer or out of range";
+    case Code::kBitValue:
+      return "ERR bit is not an integer or out of range";
+    case Code::kStringTooLong:
+      return "ERR string exceeds maximum allowed size (proto-max-bulk-len)";
+    case Code::kInvalidExpire:
+      return "ERR invalid expire time in '" + std::string(command) + "' command";
+    case Code::kBusyKey:
+      return "BUSYKEY Target key name already exists.";
+    case Code::kBadDumpPayload:
+      return "ERR DUMP payload version or checksum are wrong";
+    case Code::kInvalidDbIndex:
+      return "ERR DB index is out of range";
+    case Code::kSameObject:
+      return "ERR source and destination objects are the same";
+    case Code::kInvalidArgument:
+      return "ERR " + status.detail();
+    case Code::kStorage:
+      return "ERR storage error: " + status.detail();
+  }
+  return "ERR unknown error";
+}
+
+std::string UnknownCommandError(std::string_view name, std::span<const std::string_view> args) {
+  std::string list;
+  for (std::string_view a : args) {
+    if (list.size() >= 128) break;
+    size_t room = 128 - list.size();
+    list += "'";
+    list.append(a.substr(0, room));
+    list += "' ";
+  }
+  std::string out = "ERR unknown command '";
+  out.append(name.substr(0, 128));
+  out += "', with args beginning with: ";
+  out += list;
+  return out;
+}
+
+std::string UnknownSubcommandError(std::string_view sub, std::string_view parent_upper) {
+  std::string out = "ERR unknown subcommand '";
+  out.append(sub.substr(0, 128));
+  out += "'. Try ";
+  out.append(parent_upper);
+  out += " HELP.";
+  return out;
+}
+
+std::string ArityError(std::string_view command) {
+  return "ERR wrong number of arguments for '" + std::string(command) + "' command";
+}
+
+}  // namespace keel::server

@@ -1,0 +1,326 @@
+#include "server/server.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <sstream>
+
+#include "server/connection.h"
+#include "server/errors.h"
+#include "server/log.h"
+
+namespace keel::server {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+
+namespace {
+
+uint64_t NowMs() {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count());
+}
+
+std::string RandomHex(size_t n) {
+  std::random_device rd;
+  std::string out;
+  const char* digits = "0123456789abcdef";
+  for (size_t i = 0; i < n; ++i) out.push_back(digits[rd() % 16]);
+  return out;
+}
+
+}  // namespace
+
+Server::Server(std::unique_ptr<Config> config) : config_(std::move(config)) {
+  run_id_ = RandomHex(40);
+  start_ms_ = NowMs();
+  config_->set_hook([this](const std::string& name, const std::string& value) {
+    ApplyConfig(name, value);
+  });
+}
+
+Server::~Server() {
+  RequestShutdown();
+  StopAll();
+}
+
+std::mt19937_64& Server::rng() {
+  thread_local std::mt19937_64 gen{std::random_device{}()};
+  return gen;
+}
+
+bool Server::CheckPassword(std::string_view password) const {
+  std::string expected = config_->GetString("requirepass");
+  if (expected.size() != password.size()) return false;
+  unsigned char diff = 0;  // constant time over the length
+  for (size_t i = 0; i < expected.size(); ++i) {
+    diff |= static_cast<unsigned char>(expected[i] ^ password[i]);
+  }
+  return diff == 0;
+}
+
+void Server::ApplyConfig(const std::string& name, const std::string& value) {
+  if (name == "requirepass") requirepass_set_.store(!value.empty());
+  if (name == "proto-max-bulk-len") proto_max_bulk_len_.store(config_->GetInt(name));
+  if (name == "client-query-buffer-limit") query_buffer_limit_.store(config_->GetInt(name));
+  if (name == "loglevel") LogSetLevel(value);
+  if (name == "appendfsync" && storage_) {
+    storage_->set_fsync_policy(ParseFsyncPolicy(value).value_or(FsyncPolicy::kEverySec));
+  }
+}
+
+Status Server::Start() {
+  LogSetLevel(config_->GetString("loglevel"));
+  LogSetFile(config_->GetString("logfile"));
+  for (const char* name : {"requirepass", "proto-max-bulk-len", "client-query-buffer-limit"}) {
+    ApplyConfig(name, config_->GetString(name));
+  }
+  signal(SIGPIPE, SIG_IGN);
+
+  StorageOptions so;
+  so.dir = config_->GetString("dir");
+  so.fsync = ParseFsyncPolicy(config_->GetString("appendfsync")).value_or(FsyncPolicy::kEverySec);
+  so.databases = static_cast<int>(config_->GetInt("databases"));
+  so.block_cache_bytes = static_cast<size_t>(config_->GetInt("rocksdb-block-cache-size"));
+  so.write_buffer_bytes = static_cast<size_t>(config_->GetInt("rocksdb-write-buffer-size"));
+  auto storage = Storage::Open(so);
+  if (!storage.ok()) return storage.status();
+  storage_ = std::move(storage).value();
+
+  size_t n = static_cast<size_t>(config_->GetInt("io-threads"));
+  if (n == 0) n = std::max(1u, std::thread::hardware_concurrency());
+  for (size_t i = 0; i < n; ++i) {
+    io_contexts_.push_back(std::make_unique<asio::io_context>(1));
+    work_.push_back(asio::make_work_guard(*io_contexts_.back()));
+  }
+
+  auto port = static_cast<uint16_t>(config_->GetInt("port"));
+  std::istringstream binds(config_->GetString("bind"));
+  std::string addr;
+  while (binds >> addr) {
+    if (addr.starts_with("-")) addr = addr.substr(1);  // redis.conf's "-::1" = optional
+    boost::system::error_code ec;
+    auto ip = asio::ip::make_address(addr, ec);
+    if (ec) return Status(Code::kInvalidArgument, "invalid bind address '" + addr + "'");
+    auto acceptor = std::make_unique<tcp::acceptor>(*io_contexts_[0]);
+    tcp::endpoint ep(ip, port_ != 0 ? port_ : port);
+    acceptor->open(ep.protocol(), ec);
+    if (!ec) acceptor->set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec && ip.is_v6()) acceptor->set_option(asio::ip::v6_only(true), ec);
+    if (!ec) acceptor->bind(ep, ec);
+    if (!ec) acceptor->listen(static_cast<int>(config_->GetInt("tcp-backlog")), ec);
+    if (ec) {
+      return Status(Code::kStorage, "Could not create server TCP listening socket " + addr + ":" +
+                                        std::to_string(port) + ": " + ec.message());
+    }
+    port_ = acceptor->local_endpoint().port();
+    acceptors_.push_back(std::move(acceptor));
+  }
+  if (acceptors_.empty()) return Status(Code::kInvalidArgument, "no bind address");
+
+  std::string pidfile = config_->GetString("pidfile");
+  if (!pidfile.empty()) std::ofstream(pidfile) << getpid() << "\n";
+
+  signals_ = std::make_unique<asio::signal_set>(*io_contexts_[0], SIGTERM, SIGINT);
+  signals_->async_wait([this](const boost::system::error_code& ec, int sig) {
+    if (ec) return;
+    Log(LogLevel::kWarning, std::string("Received ") + (sig == SIGINT ? "SIGINT" : "SIGTERM") +
+                                " scheduling shutdown...");
+    RequestShutdown();
+  });
+  for (size_t i = 0; i < acceptors_.size(); ++i) Accept(i);
+  for (auto& ioc : io_contexts_) {
+    threads_.emplace_back([ctx = ioc.get()] { ctx->run(); });
+  }
+  Log(LogLevel::kNotice, "Keel " + std::string(kKeelVersion) + " (Redis " +
+                             std::string(kRedisCompatVersion) + " compatible) pid=" +
+                             std::to_string(getpid()) + " data=" + so.dir + " io-threads=" +
+                             std::to_string(n) + " appendfsync=" +
+                             std::string(FsyncPolicyName(so.fsync)));
+  Log(LogLevel::kNotice, "Ready to accept connections tcp on port " + std::to_string(port_));
+  return Status::Ok();
+}
+
+void Server::Accept(size_t listener) {
+  size_t idx = next_io_.fetch_add(1) % io_contexts_.size();
+  acceptors_[listener]->async_accept(
+      *io_contexts_[idx], [this, listener](const boost::system::error_code& ec, tcp::socket socket) {
+        if (ec == asio::error::operation_aborted) return;
+        if (!ec) {
+          stats_.connections_received.fetch_add(1, std::memory_order_relaxed);
+          if (client_count() >= static_cast<size_t>(config_->GetInt("maxclients"))) {
+            stats_.rejected_connections.fetch_add(1, std::memory_order_relaxed);
+            boost::system::error_code ignored;
+            asio::write(socket, asio::buffer(std::string_view("-ERR max number of clients reached\r\n")),
+                        ignored);
+            socket.close(ignored);
+          } else {
+            auto conn = std::make_shared<Connection>(*this, std::move(socket), NextClientId());
+            Register(conn);
+            conn->Start();
+          }
+        }
+        Accept(listener);
+      });
+}
+
+void Server::RequestShutdown() {
+  {
+    std::lock_guard<std::mutex> l(shutdown_mu_);
+    shutdown_requested_ = true;
+  }
+  shutdown_cv_.notify_all();
+}
+
+void Server::Wait() {
+  {
+    std::unique_lock<std::mutex> l(shutdown_mu_);
+    shutdown_cv_.wait(l, [this] { return shutdown_requested_; });
+  }
+  StopAll();
+}
+
+void Server::StopAll() {
+  {
+    std::lock_guard<std::mutex> l(shutdown_mu_);
+    if (stopped_) return;
+    stopped_ = true;
+  }
+  if (!io_contexts_.empty()) {
+    Log(LogLevel::kWarning, "User requested shutdown...");
+    // Close listeners and clients on their own threads, then stop the loops.
+    asio::post(*io_contexts_[0], [this] {
+      boost::system::error_code ec;
+      for (auto& a : acceptors_) a->close(ec);
+      if (signals_) signals_->cancel(ec);
+    });
+    for (auto& c : Clients()) c->Kill();
+    for (auto& w : work_) w.reset();
+    for (auto& ioc : io_contexts_) {
+      // Give in-flight commands and close handlers a moment, then stop.
+      asio::post(*ioc, [ctx = ioc.get()] { ctx->stop(); });
+    }
+    for (auto& t : threads_) t.join();
+    threads_.clear();
+    acceptors_.clear();
+    signals_.reset();
+    io_contexts_.clear();  // destroys pending handlers and with them the connections
+  }
+  if (storage_) {
+    (void)storage_->SyncWal();
+    storage_.reset();
+    Log(LogLevel::kNotice, "RocksDB closed; Keel is now ready to exit, bye bye...");
+  }
+  std::string pidfile = config_->GetString("pidfile");
+  if (!pidfile.empty()) unlink(pidfile.c_str());
+}
+
+void Server::Register(const std::shared_ptr<Connection>& conn) {
+  std::lock_guard<std::mutex> l(clients_mu_);
+  clients_[conn->client().id] = conn;
+}
+
+void Server::Unregister(uint64_t id) {
+  std::lock_guard<std::mutex> l(clients_mu_);
+  clients_.erase(id);
+}
+
+std::vector<std::shared_ptr<Connection>> Server::Clients() {
+  std::lock_guard<std::mutex> l(clients_mu_);
+  std::vector<std::shared_ptr<Connection>> out;
+  for (auto& [id, weak] : clients_) {
+    if (auto c = weak.lock()) out.push_back(std::move(c));
+  }
+  return out;
+}
+
+size_t Server::client_count() {
+  std::lock_guard<std::mutex> l(clients_mu_);
+  return clients_.size();
+}
+
+void Server::Execute(Client& client, std::span<const std::string_view> argv,
+                     resp::ReplyBuilder& reply) {
+  const CommandSpec* spec = commands_.Find(argv[0]);
+  auto reject = [&](const std::string& text, const CommandSpec* s) {
+    reply.Error(text);
+    stats_.total_error_replies.fetch_add(1, std::memory_order_relaxed);
+    if (s != nullptr) commands_.stats(*s).rejected.fetch_add(1, std::memory_order_relaxed);
+  };
+  if (spec == nullptr) {
+    return reject(UnknownCommandError(argv[0], argv.subspan(1)), nullptr);
+  }
+  if (!spec->subcommands.empty() && (argv.size() >= 2 || spec->handler == nullptr)) {
+    if (argv.size() < 2) return reject(ArityError(spec->name), spec);
+    const CommandSpec* sub = CommandTable::FindSub(*spec, argv[1]);
+    if (sub == nullptr) {
+      std::string upper(spec->name);
+      for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      return reject(UnknownSubcommandError(argv[1], upper), spec);
+    }
+    spec = sub;
+  }
+  int argc = static_cast<int>(argv.size());
+  if ((spec->arity > 0 && spec->arity != argc) || (argc < -spec->arity)) {
+    return reject(ArityError(spec->name), spec);
+  }
+  if (!client.authenticated && requirepass_set() && !(spec->flags & kCmdNoAuth)) {
+    return reject("NOAUTH Authentication required.", spec);
+  }
+
+  client.last_command.store(spec, std::memory_order_relaxed);
+  auto start = std::chrono::steady_clock::now();
+  CommandContext ctx{*this, client, argv, reply, *spec};
+  size_t mark = reply.output()->size();
+  if (spec->flags & (kCmdNoStorage | kCmdOwnsDbGuard)) {
+    spec->handler(ctx);
+  } else {
+    std::shared_lock<std::shared_mutex> guard(storage_->db_guard());
+    if (spec->flags & kCmdWrite) {
+      std::vector<size_t> stripes;
+      uint8_t db = storage_->PhysicalDb(client.db);
+      for (size_t pos : KeyPositions(*spec, argv)) {
+        stripes.push_back(storage_->locks().StripeOf(db, argv[pos]));
+      }
+      if (spec->extra_locks != nullptr) {
+        std::vector<std::pair<int, std::string_view>> extra;
+        spec->extra_locks(ctx, &extra);
+        for (auto& [ldb, key] : extra) {
+          stripes.push_back(storage_->locks().StripeOf(storage_->PhysicalDb(ldb), key));
+        }
+      }
+      auto lock = storage_->locks().Lock(std::move(stripes));
+      Txn txn(storage_.get(), client.db, TxnMode::kWrite);
+      ctx.txn = &txn;
+      spec->handler(ctx);
+      if (!ctx.failed) {
+        Status st = txn.Commit();
+        if (!st.ok()) {
+          reply.output()->resize(mark);
+          ctx.Error(st);
+        }
+      }
+    } else {
+      Txn txn(storage_.get(), client.db, TxnMode::kRead);
+      ctx.txn = &txn;
+      spec->handler(ctx);
+    }
+  }
+  auto usec = std::chrono::duration_cast<std::chrono::microseconds>(
+                  std::chrono::steady_clock::now() - start)
+                  .count();
+  CommandStats& cs = commands_.stats(*spec);
+  cs.calls.fetch_add(1, std::memory_order_relaxed);
+  cs.usec.fetch_add(static_cast<uint64_t>(usec), std::memory_order_relaxed);
+  if (ctx.failed) {
+    cs.failed.fetch_add(1, std::memory_order_relaxed);
+    stats_.total_error_replies.fetch_add(1, std::memory_order_relaxed);
+  }
+  stats_.commands_processed.fetch_add(1, std::memory_order_relaxed);
+  client.commands.fetch_add(1, std::memory_order_relaxed);
+}
+
+}  // namespace keel::server

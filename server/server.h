@@ -1,0 +1,126 @@
+// Server: keel-server's process-wide state — config, storage, command table, io threads,
+// listening sockets, the registry of connected clients — and the command dispatcher.
+//
+// Threads: `io-threads` io_contexts, one thread each; connections are spread over them
+// round-robin and stay on one. Commands run on their connection's io thread.
+// Thread-safety: everything here is thread-safe; the client registry has its own mutex.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <span>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <utility>  // before Asio: Boost 1.74 uses std::exchange without it in C++20
+
+#include <boost/asio.hpp>
+
+#include "datatypes/keyspace.h"
+#include "datatypes/storage.h"
+#include "resp/reply_builder.h"
+#include "server/client.h"
+#include "server/command_table.h"
+#include "server/config.h"
+
+namespace keel::server {
+
+class Connection;
+
+inline constexpr std::string_view kKeelVersion = "0.1.0";
+// The Redis version whose behaviour Keel implements (what INFO and HELLO report).
+inline constexpr std::string_view kRedisCompatVersion = "7.0.15";
+
+struct ServerStats {
+  std::atomic<uint64_t> connections_received{0};
+  std::atomic<uint64_t> rejected_connections{0};
+  std::atomic<uint64_t> commands_processed{0};
+  std::atomic<uint64_t> net_input_bytes{0};
+  std::atomic<uint64_t> net_output_bytes{0};
+  std::atomic<uint64_t> unexpected_error_replies{0};
+  std::atomic<uint64_t> total_error_replies{0};
+};
+
+class Server {
+ public:
+  explicit Server(std::unique_ptr<Config> config);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Opens the storage, binds the listeners and starts the io threads.
+  Status Start();
+  // Blocks until the server has shut down (SHUTDOWN, SIGTERM, SIGINT or RequestShutdown).
+  void Wait();
+  // Thread-safe; returns at once.
+  void RequestShutdown();
+
+  // Runs one command and appends its reply.
+  void Execute(Client& client, std::span<const std::string_view> argv, resp::ReplyBuilder& reply);
+
+  Storage& storage() { return *storage_; }
+  Config& config() { return *config_; }
+  const CommandTable& commands() const { return commands_; }
+  ServerStats& stats() { return stats_; }
+  keys::ScanCursors& scan_cursors() { return scan_cursors_; }
+  uint16_t port() const { return port_; }
+  const std::string& run_id() const { return run_id_; }
+  uint64_t start_ms() const { return start_ms_; }
+  size_t io_threads() const { return io_contexts_.size(); }
+
+  // Hot config values, refreshed on CONFIG SET.
+  bool requirepass_set() const { return requirepass_set_.load(std::memory_order_relaxed); }
+  bool CheckPassword(std::string_view password) const;
+  int64_t proto_max_bulk_len() const { return proto_max_bulk_len_.load(std::memory_order_relaxed); }
+  int64_t query_buffer_limit() const { return query_buffer_limit_.load(std::memory_order_relaxed); }
+
+  // Client registry.
+  uint64_t NextClientId() { return next_client_id_.fetch_add(1); }
+  void Register(const std::shared_ptr<Connection>& conn);
+  void Unregister(uint64_t id);
+  std::vector<std::shared_ptr<Connection>> Clients();
+  size_t client_count();
+
+  std::mt19937_64& rng();  // per thread
+
+ private:
+  void Accept(size_t listener);
+  void ApplyConfig(const std::string& name, const std::string& value);
+  void StopAll();
+
+  std::unique_ptr<Config> config_;
+  std::unique_ptr<Storage> storage_;
+  CommandTable commands_;
+  ServerStats stats_;
+  keys::ScanCursors scan_cursors_;
+
+  std::vector<std::unique_ptr<boost::asio::io_context>> io_contexts_;
+  std::vector<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
+  std::vector<std::thread> threads_;
+  std::vector<std::unique_ptr<boost::asio::ip::tcp::acceptor>> acceptors_;
+  std::unique_ptr<boost::asio::signal_set> signals_;
+  std::atomic<size_t> next_io_{0};
+  uint16_t port_ = 0;
+
+  std::mutex clients_mu_;
+  std::map<uint64_t, std::weak_ptr<Connection>> clients_;
+  std::atomic<uint64_t> next_client_id_{1};
+
+  std::atomic<bool> requirepass_set_{false};
+  std::atomic<int64_t> proto_max_bulk_len_{512 << 20};
+  std::atomic<int64_t> query_buffer_limit_{1 << 30};
+
+  std::mutex shutdown_mu_;
+  std::condition_variable shutdown_cv_;
+  bool shutdown_requested_ = false;
+  bool stopped_ = false;
+  std::string run_id_;
+  uint64_t start_ms_ = 0;
+};
+
+}  // namespace keel::server
