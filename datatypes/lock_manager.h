@@ -44,6 +44,13 @@ class LockManager {
   Guard Lock(std::vector<size_t> stripes);
   Guard LockKey(uint8_t db, std::string_view key) { return Lock({StripeOf(db, key)}); }
 
+  // Raw stripe operations for holders of growing lock sets (server/exec_batch.h). A caller
+  // that already holds stripes must only TryLockStripe, never block: blocking is allowed only
+  // while holding nothing, which keeps lock acquisition deadlock-free.
+  bool TryLockStripe(size_t stripe) { return mutexes_[stripe].try_lock(); }
+  void LockStripe(size_t stripe) { mutexes_[stripe].lock(); }
+  void UnlockStripe(size_t stripe) { mutexes_[stripe].unlock(); }
+
  private:
   std::unique_ptr<std::mutex[]> mutexes_;
   size_t count_;

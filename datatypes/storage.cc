@@ -364,6 +364,14 @@ int64_t Storage::ExpiresCount(int logical_db) const {
   return expire_counts_[db_map_[logical_db]].load(std::memory_order_relaxed);
 }
 
+void Storage::NotifyExpired(uint8_t db, std::string_view key) {
+  stats_.expired_keys.fetch_add(1, std::memory_order_relaxed);
+  if (expired_hook_) {
+    int logical = LogicalDbOf(db);
+    if (logical >= 0) expired_hook_(logical, key);
+  }
+}
+
 void Storage::ApplyCounterDeltas(const std::array<int64_t, kMaxDatabases>& keys,
                                  const std::array<int64_t, kMaxDatabases>& exps) {
   for (int i = 0; i < kMaxDatabases; ++i) {
@@ -462,11 +470,7 @@ bool Storage::ExpireOne(uint8_t db, std::string_view key, uint64_t index_time, b
   if (!expired) return false;
   key_counts_[db].fetch_sub(1, std::memory_order_relaxed);
   expire_counts_[db].fetch_sub(1, std::memory_order_relaxed);
-  stats_.expired_keys.fetch_add(1, std::memory_order_relaxed);
-  if (expired_hook_) {
-    int logical = LogicalDbOf(db);
-    if (logical >= 0) expired_hook_(logical, key);
-  }
+  NotifyExpired(db, key);
   return true;
 }
 
@@ -592,18 +596,18 @@ void Txn::StoreIn(uint8_t db, std::string_view key, KeyRecord* rec, const Metada
                   std::string_view tail) {
   (void)batch().Put(storage_->meta_cf(), MetaKey(db, key), EncodeMetadata(meta, tail));
   uint64_t old_exp = rec->exists ? rec->meta.expire_at_ms : 0;
-  if (!rec->exists) ++key_delta_[db];
+  CounterDelta delta{db, static_cast<int8_t>(rec->exists ? 0 : 1), 0};
   if (old_exp != meta.expire_at_ms) {
     if (old_exp != 0) {
       (void)batch().Delete(storage_->expiry_cf(), ExpiryKey(old_exp, db, key));
-      --exp_delta_[db];
+      --delta.expires;
     }
     if (meta.expire_at_ms != 0) {
       (void)batch().Put(storage_->expiry_cf(), ExpiryKey(meta.expire_at_ms, db, key), "");
-      ++exp_delta_[db];
+      ++delta.expires;
     }
   }
-  touched_counters_ = true;
+  if (delta.keys != 0 || delta.expires != 0) deltas_.push_back(delta);
   rec->exists = true;
   rec->meta = meta;
 }
@@ -611,12 +615,12 @@ void Txn::StoreIn(uint8_t db, std::string_view key, KeyRecord* rec, const Metada
 void Txn::RemoveIn(uint8_t db, std::string_view key, KeyRecord* rec) {
   if (!rec->exists) return;
   (void)batch().Delete(storage_->meta_cf(), MetaKey(db, key));
-  --key_delta_[db];
+  CounterDelta delta{db, -1, 0};
   if (rec->meta.expire_at_ms != 0) {
     (void)batch().Delete(storage_->expiry_cf(), ExpiryKey(rec->meta.expire_at_ms, db, key));
-    --exp_delta_[db];
+    delta.expires = -1;
   }
-  touched_counters_ = true;
+  deltas_.push_back(delta);
   rec->exists = false;
 }
 
@@ -660,38 +664,77 @@ std::unique_ptr<rocksdb::Iterator> Txn::NewSubIterator() {
 }
 
 Status Txn::Commit() {
+  if (snapshot_ != nullptr) {
+    storage_->db()->ReleaseSnapshot(snapshot_);
+    snapshot_ = nullptr;
+  }
+  savepoint_set_ = false;
   if (!batch_) return Status::Ok();
-  if (touched_counters_) {
-    for (int i = 0; i < kMaxDatabases; ++i) {
-      if (key_delta_[i] != 0) {
-        (void)batch_->GetWriteBatch()->Merge(storage_->default_cf(),
-                                            CounterKey('k', static_cast<uint8_t>(i)),
-                                            EncodeInt64(key_delta_[i]));
-      }
-      if (exp_delta_[i] != 0) {
-        (void)batch_->GetWriteBatch()->Merge(storage_->default_cf(),
-                                            CounterKey('e', static_cast<uint8_t>(i)),
-                                            EncodeInt64(exp_delta_[i]));
-      }
+  std::array<int64_t, kMaxDatabases> keys{}, exps{};
+  for (const auto& d : deltas_) {
+    keys[d.db] += d.keys;
+    exps[d.db] += d.expires;
+  }
+  for (int i = 0; i < kMaxDatabases; ++i) {
+    if (keys[i] != 0) {
+      (void)batch_->GetWriteBatch()->Merge(storage_->default_cf(),
+                                           CounterKey('k', static_cast<uint8_t>(i)),
+                                           EncodeInt64(keys[i]));
+    }
+    if (exps[i] != 0) {
+      (void)batch_->GetWriteBatch()->Merge(storage_->default_cf(),
+                                           CounterKey('e', static_cast<uint8_t>(i)),
+                                           EncodeInt64(exps[i]));
     }
   }
-  if (batch_->GetWriteBatch()->Count() == 0) return Status::Ok();
-  Status st = storage_->Write(batch_->GetWriteBatch());
-  if (!st.ok()) return st;
-  if (touched_counters_) storage_->ApplyCounterDeltas(key_delta_, exp_delta_);
-  for (auto& [db, key] : expired_) {
-    storage_->stats().expired_keys.fetch_add(1, std::memory_order_relaxed);
-    if (storage_->expired_hook_) {
-      int logical = storage_->LogicalDbOf(db);
-      if (logical >= 0) storage_->expired_hook_(logical, key);
-    }
+  Status st = Status::Ok();
+  if (batch_->GetWriteBatch()->Count() != 0) st = storage_->Write(batch_->GetWriteBatch());
+  if (st.ok()) {
+    storage_->ApplyCounterDeltas(keys, exps);
+    for (auto& [db, key] : expired_) storage_->NotifyExpired(db, key);
   }
   batch_->Clear();
-  key_delta_.fill(0);
-  exp_delta_.fill(0);
-  touched_counters_ = false;
+  deltas_.clear();
   expired_.clear();
-  return Status::Ok();
+  return st;
+}
+
+void Txn::BeginCommand(TxnMode mode, int logical_db) {
+  mode_ = mode;
+  touch_ = true;
+  now_ms_ = storage_->NowMs();
+  SelectDb(logical_db);
+  savepoint_set_ = true;
+  savepoint_deltas_ = deltas_.size();
+  savepoint_expired_ = expired_.size();
+  if (batch_) batch_->SetSavePoint();
+}
+
+void Txn::EndCommand(bool rollback) {
+  if (snapshot_ != nullptr) {
+    storage_->db()->ReleaseSnapshot(snapshot_);
+    snapshot_ = nullptr;
+  }
+  if (!savepoint_set_) return;
+  savepoint_set_ = false;
+  if (rollback) {
+    deltas_.resize(savepoint_deltas_);
+    expired_.resize(savepoint_expired_);
+    if (batch_) {
+      // No savepoint on the batch means it was created by this command: drop it all.
+      if (!batch_->RollbackToSavePoint().ok()) batch_->Clear();
+    }
+  } else if (batch_) {
+    (void)batch_->PopSavePoint();
+  }
+}
+
+size_t Txn::pending_writes() const {
+  return batch_ ? batch_->GetWriteBatch()->Count() : 0;
+}
+
+size_t Txn::pending_bytes() const {
+  return batch_ ? batch_->GetWriteBatch()->GetDataSize() : 0;
 }
 
 }  // namespace keel

@@ -164,6 +164,7 @@ class Storage {
   int LogicalDbOf(uint8_t physical) const;
   void ApplyCounterDeltas(const std::array<int64_t, kMaxDatabases>& keys,
                           const std::array<int64_t, kMaxDatabases>& exps);
+  void NotifyExpired(uint8_t db, std::string_view key);
 
   StorageOptions options_;
   std::unique_ptr<rocksdb::DB> db_;
@@ -214,6 +215,15 @@ class Txn {
   TxnMode mode() const { return mode_; }
   // Whether Load counts as an access for OBJECT IDLETIME (Redis's LOOKUP_NOTOUCH when off).
   void set_touch(bool touch) { touch_ = touch; }
+
+  // A transaction may span several commands (a pipelined batch, MULTI/EXEC). Each command
+  // starts with BeginCommand (its mode, db and clock) and ends with EndCommand; a failed
+  // command's writes are rolled back to where it began, the others stay pending.
+  void BeginCommand(TxnMode mode, int logical_db);
+  void EndCommand(bool rollback);
+  // Number of pending writes and their size in bytes.
+  size_t pending_writes() const;
+  size_t pending_bytes() const;
   // Switches the transaction's db (SELECT inside MULTI).
   void SelectDb(int logical_db);
   // kRead mode: read every following key from one consistent snapshot (multi-key reads).
@@ -264,10 +274,17 @@ class Txn {
   uint64_t now_ms_;
   const rocksdb::Snapshot* snapshot_ = nullptr;
   std::unique_ptr<rocksdb::WriteBatchWithIndex> batch_;  // created by the first write
-  std::array<int64_t, kMaxDatabases> key_delta_{};
-  std::array<int64_t, kMaxDatabases> exp_delta_{};
-  bool touched_counters_ = false;
+  struct CounterDelta {
+    uint8_t db;
+    int8_t keys;
+    int8_t expires;
+  };
+  std::vector<CounterDelta> deltas_;  // applied to the key counters on Commit
   std::vector<std::pair<uint8_t, std::string>> expired_;
+  // Where the current command began (for EndCommand(rollback=true)).
+  bool savepoint_set_ = false;
+  size_t savepoint_deltas_ = 0;
+  size_t savepoint_expired_ = 0;
 };
 
 }  // namespace keel

@@ -14,6 +14,7 @@ namespace keel::server {
 
 struct CommandSpec;
 class Connection;
+class ExecBatch;
 
 struct Client {
   uint64_t id = 0;
@@ -28,6 +29,7 @@ struct Client {
   bool authenticated = false;
   bool close_after_reply = false;  // QUIT, protocol errors, CLIENT KILL of itself
   Connection* connection = nullptr;
+  ExecBatch* batch = nullptr;  // the connection's pending group commit
 
   // Read by other threads.
   std::atomic<int> db_shared{0};

@@ -28,8 +28,9 @@ std::string EndpointText(const asio::ip::tcp::endpoint& ep) {
 }  // namespace
 
 Connection::Connection(Server& server, asio::ip::tcp::socket socket, uint64_t id)
-    : server_(server), socket_(std::move(socket)), reply_(&out_) {
+    : server_(server), socket_(std::move(socket)), reply_(&out_), batch_(&server.storage()) {
   client_.id = id;
+  client_.batch = &batch_;
   client_.connection = this;
   client_.created_ms = NowMs();
   client_.last_active_ms.store(client_.created_ms);
@@ -136,12 +137,20 @@ void Connection::ProcessInput() {
     const auto& args = parser_.args();
     if (!args.empty()) {
       bool was_auth = client_.authenticated;
+      if (!batch_.pending()) batch_reply_start_ = out_.size();
       server_.Execute(client_, args, reply_);
+      if (batch_.commit_failed()) {
+        out_.resize(std::min(batch_reply_start_, out_.size()));
+        reply_.Error("ERR storage error: the write batch could not be committed");
+        close_after_write_ = true;
+        break;
+      }
       if (was_auth != client_.authenticated) UpdateParserLimits();
       reply_.set_protocol(client_.protocol);
     }
     parser_.Reset();
   }
+  CommitBatch();
   if (pos > 0) {
     std::memmove(in_.data(), in_.data() + pos, in_len_ - pos);
     in_len_ -= pos;
@@ -153,6 +162,17 @@ void Connection::ProcessInput() {
   }
   client_.query_buffer_bytes.store(in_len_, std::memory_order_relaxed);
   if (client_.close_after_reply) close_after_write_ = true;
+}
+
+void Connection::CommitBatch() {
+  if (!batch_.pending()) return;
+  Status st = batch_.Commit();
+  if (!st.ok()) {
+    Log(LogLevel::kWarning, "Write batch commit failed: " + st.detail());
+    out_.resize(std::min(batch_reply_start_, out_.size()));
+    reply_.Error("ERR storage error: the write batch could not be committed");
+    close_after_write_ = true;
+  }
 }
 
 void Connection::MaybeWrite() {

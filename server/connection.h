@@ -22,6 +22,7 @@
 #include "resp/reply_builder.h"
 #include "resp/request_parser.h"
 #include "server/client.h"
+#include "server/exec_batch.h"
 
 namespace keel::server {
 
@@ -49,6 +50,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void OnWrite(const boost::system::error_code& ec, size_t n);
   void Close();
   void UpdateParserLimits();
+  // Commits the pending batch; on failure drops its replies and closes the connection.
+  void CommitBatch();
 
   Server& server_;
   boost::asio::ip::tcp::socket socket_;
@@ -59,6 +62,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::string out_;      // replies not yet handed to the socket
   std::string writing_;  // replies being written
   resp::ReplyBuilder reply_;
+  ExecBatch batch_;
+  size_t batch_reply_start_ = 0;  // where the replies of the pending batch begin in out_
   bool reading_ = false;
   bool writing_active_ = false;
   bool closed_ = false;

@@ -9,6 +9,7 @@
 
 #include "server/connection.h"
 #include "server/errors.h"
+#include "server/exec_batch.h"
 #include "server/log.h"
 
 namespace keel::server {
@@ -274,40 +275,49 @@ void Server::Execute(Client& client, std::span<const std::string_view> argv,
   client.last_command.store(spec, std::memory_order_relaxed);
   auto start = std::chrono::steady_clock::now();
   CommandContext ctx{*this, client, argv, reply, *spec};
-  size_t mark = reply.output()->size();
-  if (spec->flags & (kCmdNoStorage | kCmdOwnsDbGuard)) {
+  ExecBatch& batch = *client.batch;
+  bool is_write = spec->flags & kCmdWrite;
+  if (batch.pending() && !is_write && (spec->first_key == 0 || (spec->flags & kCmdNoStorage))) {
+    // Keyless reads (DBSIZE, KEYS, SCAN, INFO...) see committed data only: commit first.
+    (void)batch.Commit();
+  }
+  if (batch.commit_failed()) {
+    ctx.ErrorText("ERR storage error: the write batch could not be committed");
+  } else if (spec->flags & kCmdNoStorage) {
     spec->handler(ctx);
+  } else if (spec->flags & kCmdOwnsDbGuard) {
+    (void)batch.Commit();
+    spec->handler(ctx);
+  } else if (is_write) {
+    std::vector<size_t> stripes;
+    uint8_t db = storage_->PhysicalDb(client.db);
+    for (size_t pos : KeyPositions(*spec, argv)) {
+      stripes.push_back(storage_->locks().StripeOf(db, argv[pos]));
+    }
+    if (spec->extra_locks != nullptr) {
+      std::vector<std::pair<int, std::string_view>> extra;
+      spec->extra_locks(ctx, &extra);
+      for (auto& [ldb, key] : extra) {
+        stripes.push_back(storage_->locks().StripeOf(storage_->PhysicalDb(ldb), key));
+      }
+    }
+    auto txn = batch.BeginWrite(client.db, std::move(stripes));
+    if (!txn.ok()) {
+      ctx.Error(txn.status());
+    } else {
+      ctx.txn = *txn;
+      spec->handler(ctx);
+      batch.EndCommand(ctx.failed);
+    }
+  } else if (Txn* pending = batch.BeginRead(client.db)) {
+    ctx.txn = pending;
+    spec->handler(ctx);
+    batch.EndCommand(false);
   } else {
     std::shared_lock<std::shared_mutex> guard(storage_->db_guard());
-    if (spec->flags & kCmdWrite) {
-      std::vector<size_t> stripes;
-      uint8_t db = storage_->PhysicalDb(client.db);
-      for (size_t pos : KeyPositions(*spec, argv)) {
-        stripes.push_back(storage_->locks().StripeOf(db, argv[pos]));
-      }
-      if (spec->extra_locks != nullptr) {
-        std::vector<std::pair<int, std::string_view>> extra;
-        spec->extra_locks(ctx, &extra);
-        for (auto& [ldb, key] : extra) {
-          stripes.push_back(storage_->locks().StripeOf(storage_->PhysicalDb(ldb), key));
-        }
-      }
-      auto lock = storage_->locks().Lock(std::move(stripes));
-      Txn txn(storage_.get(), client.db, TxnMode::kWrite);
-      ctx.txn = &txn;
-      spec->handler(ctx);
-      if (!ctx.failed) {
-        Status st = txn.Commit();
-        if (!st.ok()) {
-          reply.output()->resize(mark);
-          ctx.Error(st);
-        }
-      }
-    } else {
-      Txn txn(storage_.get(), client.db, TxnMode::kRead);
-      ctx.txn = &txn;
-      spec->handler(ctx);
-    }
+    Txn txn(storage_.get(), client.db, TxnMode::kRead);
+    ctx.txn = &txn;
+    spec->handler(ctx);
   }
   auto usec = std::chrono::duration_cast<std::chrono::microseconds>(
                   std::chrono::steady_clock::now() - start)

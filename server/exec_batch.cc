@@ -1,0 +1,78 @@
+#include "server/exec_batch.h"
+
+#include <algorithm>
+
+namespace keel::server {
+
+ExecBatch::~ExecBatch() { (void)Release(/*commit=*/false); }
+
+Status ExecBatch::Release(bool commit) {
+  Status st = Status::Ok();
+  if (txn_) {
+    if (commit) st = txn_->Commit();
+    if (!st.ok()) commit_failed_ = true;
+    txn_.reset();
+  }
+  for (auto it = held_.rbegin(); it != held_.rend(); ++it) storage_->locks().UnlockStripe(*it);
+  held_.clear();
+  if (guard_.owns_lock()) guard_.unlock();
+  return st;
+}
+
+Status ExecBatch::Commit() { return Release(/*commit=*/true); }
+
+bool ExecBatch::full() const {
+  return txn_ && (txn_->pending_writes() >= kMaxPendingWrites ||
+                  txn_->pending_bytes() >= kMaxPendingBytes);
+}
+
+Result<Txn*> ExecBatch::BeginWrite(int logical_db, std::vector<size_t> stripes) {
+  std::sort(stripes.begin(), stripes.end());
+  stripes.erase(std::unique(stripes.begin(), stripes.end()), stripes.end());
+  std::vector<size_t> missing;
+  std::set_difference(stripes.begin(), stripes.end(), held_.begin(), held_.end(),
+                      std::back_inserter(missing));
+  if (full()) {
+    Status st = Commit();
+    if (!st.ok()) return st;
+    missing = stripes;
+  }
+  if (!missing.empty() && !held_.empty()) {
+    // Holding locks: only try. On contention, commit and start over holding nothing.
+    size_t got = 0;
+    for (; got < missing.size(); ++got) {
+      if (!storage_->locks().TryLockStripe(missing[got])) break;
+    }
+    if (got == missing.size()) {
+      held_.insert(held_.end(), missing.begin(), missing.end());
+      std::sort(held_.begin(), held_.end());
+      missing.clear();
+    } else {
+      for (size_t i = 0; i < got; ++i) storage_->locks().UnlockStripe(missing[i]);
+      Status st = Commit();
+      if (!st.ok()) return st;
+      missing = stripes;
+    }
+  }
+  if (!guard_.owns_lock()) guard_ = std::shared_lock<std::shared_mutex>(storage_->db_guard());
+  for (size_t s : missing) storage_->locks().LockStripe(s);  // holding nothing: ordered, safe
+  if (!missing.empty()) {
+    held_.insert(held_.end(), missing.begin(), missing.end());
+    std::sort(held_.begin(), held_.end());
+  }
+  if (!txn_) txn_.emplace(storage_, logical_db, TxnMode::kWrite);
+  txn_->BeginCommand(TxnMode::kWrite, logical_db);
+  return &*txn_;
+}
+
+Txn* ExecBatch::BeginRead(int logical_db) {
+  if (!txn_) return nullptr;
+  txn_->BeginCommand(TxnMode::kRead, logical_db);
+  return &*txn_;
+}
+
+void ExecBatch::EndCommand(bool failed) {
+  if (txn_) txn_->EndCommand(failed);
+}
+
+}  // namespace keel::server

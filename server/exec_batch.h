@@ -1,0 +1,60 @@
+// ExecBatch: the storage side of one connection's run of commands between two flushes of
+// its replies. Write commands of a pipelined batch share one Txn and are committed as one
+// RocksDB write (group commit) before any of their replies is sent, so an acknowledged write
+// is always durable under the fsync policy, and a pipeline of N writes costs one WAL append.
+//
+// Isolation: the stripes of every key written stay locked until Commit(), so no other client
+// can read-modify-write a key between a pending write and its commit. Growing the lock set
+// uses try-lock only; if a stripe is busy the batch commits first (releasing everything) and
+// then blocks for the new set, so two batches can never deadlock.
+//
+// Owned by a Connection (or a test); used on one thread only.
+#pragma once
+
+#include <optional>
+#include <shared_mutex>
+#include <vector>
+
+#include "datatypes/storage.h"
+
+namespace keel::server {
+
+class ExecBatch {
+ public:
+  static constexpr size_t kMaxPendingWrites = 1024;
+  static constexpr size_t kMaxPendingBytes = 4u << 20;
+
+  explicit ExecBatch(Storage* storage) : storage_(storage) {}
+  ~ExecBatch();  // uncommitted writes are dropped (never acknowledged)
+  ExecBatch(const ExecBatch&) = delete;
+  ExecBatch& operator=(const ExecBatch&) = delete;
+
+  // Locks `stripes` (plus those already held) and returns the shared transaction, ready for a
+  // write command in `logical_db`. Fails only if an early commit (to avoid deadlock) fails.
+  Result<Txn*> BeginWrite(int logical_db, std::vector<size_t> stripes);
+  // For a read command: the pending transaction if any (so the connection reads its own
+  // pending writes), else nullptr (read committed data directly).
+  Txn* BeginRead(int logical_db);
+  // Ends the command started by BeginWrite/BeginRead; a failed command's writes are undone.
+  void EndCommand(bool failed);
+
+  bool pending() const { return txn_.has_value(); }
+  // Set when a commit failed: the replies produced since the batch began must be discarded.
+  bool commit_failed() const { return commit_failed_; }
+  void clear_commit_failed() { commit_failed_ = false; }
+  bool full() const;
+  // Commits pending writes and releases locks and the db guard. On failure nothing of the
+  // batch is applied and its replies must not be sent.
+  Status Commit();
+
+ private:
+  Status Release(bool commit);
+
+  Storage* storage_;
+  std::shared_lock<std::shared_mutex> guard_;
+  std::optional<Txn> txn_;
+  std::vector<size_t> held_;  // sorted
+  bool commit_failed_ = false;
+};
+
+}  // namespace keel::server
