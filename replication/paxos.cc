@@ -125,7 +125,9 @@ Status PaxosNode::Step(const Message& m) {
     }
   }
   if (m.type == MessageType::kInstallSnapshot && !m.snapshot) return Status::kInvalidArgument;
-  if (log_.latest_membership().IsRemoved(m.from)) return Status::kOk;
+  // Only a chosen removal retires a replica: an uncommitted one may never take effect, and
+  // ignoring the sender on its strength could cut this replica off from the real leader.
+  if (log_.MembershipAt(commit_ + 1).IsRemoved(m.from)) return Status::kOk;
   if (m.ballot > highest_seen_) highest_seen_ = m.ballot;
 
   switch (m.type) {

@@ -135,7 +135,7 @@ class PaxosNode {
   // --- Inputs ---
 
   // Handles one message addressed to this replica (kInvalidArgument otherwise, or if it is
-  // malformed). Messages from retired replicas are ignored.
+  // malformed). Messages from replicas whose removal is committed are ignored.
   Status Step(const Message& m);
 
   // Advances the logical clock by one tick.
