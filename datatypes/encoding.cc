@@ -110,7 +110,8 @@ std::optional<DecodedMetaKey> DecodeMetaKey(std::string_view raw) {
 std::string EncodeMetadata(const Metadata& meta, std::string_view tail) {
   std::string out;
   out.reserve((meta.is_compound() ? kCompoundHeaderSize : kMetaHeaderSize) + tail.size());
-  out.push_back(static_cast<char>(meta.type));
+  out.push_back(static_cast<char>(static_cast<uint8_t>(meta.type) |
+                                  (static_cast<uint8_t>(meta.encoding) << 4)));
   PutFixed64LE(&out, meta.expire_at_ms);
   if (meta.is_compound()) {
     PutFixed64LE(&out, meta.version);
@@ -122,11 +123,14 @@ std::string EncodeMetadata(const Metadata& meta, std::string_view tail) {
 
 bool DecodeMetadata(std::string_view raw, Metadata* meta, std::string_view* tail) {
   if (raw.size() < kMetaHeaderSize) return false;
-  uint8_t t = static_cast<uint8_t>(raw[0]);
-  if (t < static_cast<uint8_t>(ValueType::kString) || t > static_cast<uint8_t>(ValueType::kStream)) {
+  uint8_t t = static_cast<uint8_t>(raw[0]) & 0x0f;
+  uint8_t enc = static_cast<uint8_t>(raw[0]) >> 4;
+  if (t < static_cast<uint8_t>(ValueType::kString) || t > static_cast<uint8_t>(ValueType::kStream) ||
+      enc > static_cast<uint8_t>(StringEncoding::kNoInt)) {
     return false;
   }
   meta->type = static_cast<ValueType>(t);
+  meta->encoding = static_cast<StringEncoding>(enc);
   meta->expire_at_ms = GetFixed64LE(raw.data() + 1);
   size_t header = kMetaHeaderSize;
   if (meta->is_compound()) {

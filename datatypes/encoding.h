@@ -6,6 +6,7 @@
 // Column family "metadata" — one record per user key:
 //   key   = slot:u16 BE | db:u8 | user_key            (MetaKey)
 //   value = type:u8 | expire_at_ms:u64 LE | body       (Metadata)
+//     the type byte holds the ValueType in bits 0-3 and a StringEncoding in bits 4-5
 //     type kString:   body = the string's bytes
 //     compound types: body = version:u64 LE | size:u64 LE | type-specific tail
 // Column family "subkeys" — elements of compound types (hash fields, set members...):
@@ -43,8 +44,17 @@ std::string_view TypeName(ValueType type);
 // Parses a TYPE name; nullopt if unknown.
 std::optional<ValueType> TypeFromName(std::string_view name);
 
+// How Redis would have encoded a string value, kept so OBJECT ENCODING answers as Redis does.
+// Explicit values: stored in the type byte.
+enum class StringEncoding : uint8_t {
+  kAuto = 0,   // chosen from the content: int, embstr (<= 44 bytes) or raw (SET, MSET, INCR...)
+  kRaw = 1,    // modified in place (APPEND, SETRANGE, SETBIT, BITFIELD, BITOP): always raw
+  kNoInt = 2,  // built as a plain string (INCRBYFLOAT): embstr or raw by length, never int
+};
+
 struct Metadata {
   ValueType type = ValueType::kString;
+  StringEncoding encoding = StringEncoding::kAuto;  // strings only
   uint64_t expire_at_ms = 0;  // absolute Unix time in ms; 0 = no expiry
   uint64_t version = 0;       // compound types only
   uint64_t size = 0;          // compound types only: element count

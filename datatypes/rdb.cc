@@ -47,7 +47,7 @@ constexpr std::array<uint64_t, 256> MakeCrc64Table() {
 
 constexpr std::array<uint64_t, 256> kCrc64Table = MakeCrc64Table();
 
-Status BadFormat() { return Status(Code::kInvalidArgument, kBadDataFormatError); }
+Status BadFormat() { return Status(Code::kBadDataFormat); }
 
 void AppendLittleEndian(std::string* out, uint64_t v, int bytes) {
   for (int i = 0; i < bytes; ++i) out->push_back(static_cast<char>((v >> (8 * i)) & 0xff));

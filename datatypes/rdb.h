@@ -48,7 +48,7 @@ inline constexpr uint8_t kRdbTypeStreamListpacks2 = 19;
 bool IsRdbObjectType(uint8_t type);
 
 // Redis's text (after "ERR ") for a payload whose checksum is right but whose object cannot
-// be decoded. Returned as Code::kInvalidArgument until status.h has a dedicated code.
+// be decoded (Code::kBadDataFormat).
 inline constexpr char kBadDataFormatError[] = "Bad data format";
 
 // CRC-64/Jones as in Redis crc64.c: Crc64(0, "123456789") == 0xe9c6d914c4b8d9ca. Pass the
@@ -80,12 +80,12 @@ std::string EncodeStringDump(std::string_view value);
 Result<std::string_view> VerifyDumpPayload(std::string_view payload);
 
 // Decompresses LZF data (the RDB_ENC_LZF format) that must expand to exactly `out_len` bytes
-// and use every input byte. Fails with kInvalidArgument "Bad data format" on any malformed,
+// and use every input byte. Fails with kBadDataFormat on any malformed,
 // truncated or overlong input; never reads or writes out of bounds.
 Result<std::string> LzfDecompress(std::string_view in, size_t out_len);
 
-// A bounds-checked cursor over an RDB object body. Every failure is kInvalidArgument
-// "Bad data format" and leaves the cursor in an unspecified position.
+// A bounds-checked cursor over an RDB object body. Every failure is kBadDataFormat
+// and leaves the cursor in an unspecified position.
 class RdbReader {
  public:
   explicit RdbReader(std::string_view data) : data_(data) {}
@@ -118,8 +118,8 @@ struct DumpedObject {
 };
 
 // Decodes a DUMP payload. Errors: kBadDumpPayload for a short payload, a newer RDB version or
-// a wrong checksum, and (for now) for valid RDB types other than strings; kInvalidArgument
-// kBadDataFormatError when the object is malformed or the type byte is not an RDB type.
+// a wrong checksum, and (for now) for valid RDB types other than strings; kBadDataFormat
+// when the object is malformed or the type byte is not an RDB type.
 // Bytes after the object are ignored, as Redis does.
 Result<DumpedObject> DecodeDump(std::string_view payload);
 

@@ -31,6 +31,7 @@ enum class Code : uint8_t {
   kInvalidExpire,     // invalid expire time in '<command>' command
   kBusyKey,           // BUSYKEY Target key name already exists.
   kBadDumpPayload,    // DUMP payload version or checksum are wrong
+  kBadDataFormat,     // Bad data format (a DUMP payload whose object is malformed)
   kInvalidDbIndex,    // DB index is out of range
   kSameObject,        // source and destination objects are the same
   kInvalidArgument,   // a command-specific error; detail holds the text after "ERR "

@@ -197,6 +197,12 @@ void Storage::NoteAccess(uint8_t db, std::string_view key) {
   access_[AccessSlot(db, key, kAccessSlots)].store(AccessNow(), std::memory_order_relaxed);
 }
 
+void Storage::SetIdleSeconds(uint8_t db, std::string_view key, uint64_t seconds) {
+  uint32_t now = AccessNow();
+  uint32_t at = seconds >= now ? 0 : now - static_cast<uint32_t>(seconds);
+  access_[AccessSlot(db, key, kAccessSlots)].store(at, std::memory_order_relaxed);
+}
+
 uint64_t Storage::IdleSeconds(uint8_t db, std::string_view key) const {
   uint32_t last = access_[AccessSlot(db, key, kAccessSlots)].load(std::memory_order_relaxed);
   uint32_t now = AccessNow();

@@ -145,6 +145,8 @@ class Storage {
   // than it was, never less. Lock-free.
   void NoteAccess(uint8_t db, std::string_view key);
   uint64_t IdleSeconds(uint8_t db, std::string_view key) const;
+  // RESTORE ... IDLETIME: makes the key look idle for `seconds`.
+  void SetIdleSeconds(uint8_t db, std::string_view key, uint64_t seconds);
 
   // Syncs the WAL now (kEverySec housekeeping, SHUTDOWN).
   Status SyncWal();

@@ -18,9 +18,11 @@ Status LoadString(Txn& txn, std::string_view key, KeyRecord* rec, std::string* v
   return Status::Ok();
 }
 
-void StoreKeepTtl(Txn& txn, std::string_view key, KeyRecord* rec, std::string_view value) {
+void StoreKeepTtl(Txn& txn, std::string_view key, KeyRecord* rec, std::string_view value,
+                  StringEncoding encoding) {
   Metadata meta;
   meta.type = ValueType::kString;
+  meta.encoding = encoding;
   meta.expire_at_ms = rec->exists ? rec->meta.expire_at_ms : 0;
   txn.Store(key, rec, meta, value);
 }
@@ -123,8 +125,10 @@ Result<int64_t> Append(Txn& txn, std::string_view key, std::string_view suffix,
   Status st = LoadString(txn, key, &rec, &value);
   if (!st.ok()) return st;
   if (value.size() + suffix.size() > max_bytes) return Code::kStringTooLong;
+  // Redis appends in place (a raw string), but a new key is encoded from its content.
+  bool existed = rec.exists;
   value.append(suffix);
-  StoreKeepTtl(txn, key, &rec, value);
+  StoreKeepTtl(txn, key, &rec, value, existed ? StringEncoding::kRaw : StringEncoding::kAuto);
   return static_cast<int64_t>(value.size());
 }
 
@@ -140,7 +144,7 @@ Result<int64_t> SetRange(Txn& txn, std::string_view key, int64_t offset, std::st
   size_t end = static_cast<size_t>(offset) + value.size();
   if (current.size() < end) current.resize(end, '\0');
   current.replace(static_cast<size_t>(offset), value.size(), value);
-  StoreKeepTtl(txn, key, &rec, current);
+  StoreKeepTtl(txn, key, &rec, current, StringEncoding::kRaw);
   return static_cast<int64_t>(current.size());
 }
 
@@ -173,13 +177,14 @@ Result<std::string> IncrByFloat(Txn& txn, std::string_view key, long double delt
   long double result = current + delta;
   if (std::isnan(result) || std::isinf(result)) return Code::kNanOrInfinity;
   std::string text = FormatLongDouble(result);
-  StoreKeepTtl(txn, key, &rec, text);
+  StoreKeepTtl(txn, key, &rec, text, StringEncoding::kNoInt);
   return text;
 }
 
-std::string_view EncodingOf(std::string_view value) {
+std::string_view EncodingOf(std::string_view value, StringEncoding encoding) {
+  if (encoding == StringEncoding::kRaw) return "raw";
   int64_t n;
-  if (value.size() <= 20 && ParseInt64(value, &n)) return "int";
+  if (encoding == StringEncoding::kAuto && value.size() <= 20 && ParseInt64(value, &n)) return "int";
   return value.size() <= 44 ? "embstr" : "raw";
 }
 

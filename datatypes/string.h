@@ -63,11 +63,12 @@ Result<std::string> IncrByFloat(Txn& txn, std::string_view key, long double delt
 
 // Replaces a string key's value keeping its TTL (the read-modify-write of the bit commands).
 // `rec` is the record Load returned; it must be absent or a string.
-void StoreKeepTtl(Txn& txn, std::string_view key, KeyRecord* rec, std::string_view value);
+void StoreKeepTtl(Txn& txn, std::string_view key, KeyRecord* rec, std::string_view value,
+                  StringEncoding encoding = StringEncoding::kAuto);
 // Loads a key that must be absent or a string; *value gets its bytes ("" if absent).
 Status LoadString(Txn& txn, std::string_view key, KeyRecord* rec, std::string* value);
 
 // OBJECT ENCODING of a string value, as Redis 7.0 reports it (int, embstr, raw).
-std::string_view EncodingOf(std::string_view value);
+std::string_view EncodingOf(std::string_view value, StringEncoding encoding = StringEncoding::kAuto);
 
 }  // namespace keel::strings

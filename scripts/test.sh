@@ -20,5 +20,5 @@ echo "== GoogleTest suites"
 echo "== Redis compatibility suite (Keel vs redis-server, real clients)"
 (cd "$root" && KEEL_SERVER="$build/server/keel-server" \
   KEEL_HIREDIS_CLIENT="$build/redis_compat_tests/keel_hiredis_client" \
-  python3 -m pytest -q redis_compat_tests) || status=1
+  /usr/bin/python3 -m pytest -q redis_compat_tests) || status=1
 exit $status

@@ -338,7 +338,7 @@ void ClientHelp(CommandContext& c) {
       "SETINFO <LIB-NAME|LIB-VER> <value>",
       "    Set client meta attribute.",
       "HELP",
-      "    Print this help.",
+      "    Prints this help.",
   };
   c.reply.Array(std::size(kLines));
   for (const char* l : kLines) c.reply.SimpleString(l);

@@ -189,16 +189,24 @@ void Keys(CommandContext& c) {
 }
 
 void Scan(CommandContext& c) {
+  // Parsed as Redis does with strtoul: an optional sign ("-1" wraps to 2^64-1), digits, and
+  // nothing else; a leading space or overflow is an invalid cursor.
   uint64_t cursor = 0;
   {
     std::string_view a = c.argv[1];
-    if (a.empty() || a.size() > 20) return c.ErrorText("ERR invalid cursor");
+    bool negative = false;
+    if (!a.empty() && (a[0] == '-' || a[0] == '+')) {
+      negative = a[0] == '-';
+      a.remove_prefix(1);
+    }
+    if (a.empty()) return c.ErrorText("ERR invalid cursor");
     for (char ch : a) {
       if (ch < '0' || ch > '9') return c.ErrorText("ERR invalid cursor");
-      uint64_t next = cursor * 10 + static_cast<uint64_t>(ch - '0');
-      if (next / 10 != cursor) return c.ErrorText("ERR invalid cursor");
-      cursor = next;
+      uint64_t digit = static_cast<uint64_t>(ch - '0');
+      if (cursor > (UINT64_MAX - digit) / 10) return c.ErrorText("ERR invalid cursor");
+      cursor = cursor * 10 + digit;
     }
+    if (negative) cursor = 0 - cursor;
   }
   std::string_view pattern;
   int64_t count = 10;
@@ -249,6 +257,7 @@ void Restore(CommandContext& c) {
   if (!ttl) return c.Error(Code::kNotInteger);
   keys::RestoreOptions opt;
   bool idle_given = false, freq_given = false;
+  uint64_t idle_seconds = 0;
   for (size_t i = 4; i < c.argv.size(); ++i) {
     std::string_view a = c.argv[i];
     bool more = i + 1 < c.argv.size();
@@ -261,6 +270,7 @@ void Restore(CommandContext& c) {
       if (!v) return c.Error(Code::kNotInteger);
       if (*v < 0) return c.ErrorText("ERR Invalid IDLETIME value, must be >= 0");
       idle_given = true;
+      idle_seconds = static_cast<uint64_t>(*v);
     } else if (EqualsIgnoreCase(a, "FREQ") && more && !idle_given) {
       auto v = ToInt64(c.argv[++i]);
       if (!v) return c.Error(Code::kNotInteger);
@@ -274,6 +284,7 @@ void Restore(CommandContext& c) {
   opt.ttl_ms = *ttl;
   Status st = keys::Restore(*c.txn, c.argv[1], c.argv[3], opt);
   if (!st.ok()) return c.Error(st);
+  if (idle_given) c.storage().SetIdleSeconds(c.txn->db(), c.argv[1], idle_seconds);
   c.reply.Ok();
 }
 
@@ -284,7 +295,9 @@ void ObjectGeneric(CommandContext& c, std::string_view what) {
   if (!st.ok()) return c.Error(st);
   if (!rec.exists) return c.reply.NullBulk();
   if (what == "encoding") {
-    if (rec.meta.type == ValueType::kString) return c.reply.Bulk(strings::EncodingOf(rec.body()));
+    if (rec.meta.type == ValueType::kString) {
+      return c.reply.Bulk(strings::EncodingOf(rec.body(), rec.meta.encoding));
+    }
     return c.reply.Bulk("hashtable");
   }
   if (what == "freq") {
@@ -298,7 +311,8 @@ void ObjectGeneric(CommandContext& c, std::string_view what) {
   }
   // refcount: Redis shares the integers 0..9999 (reported as INT_MAX); everything else is 1.
   int64_t n;
-  if (rec.meta.type == ValueType::kString && strings::EncodingOf(rec.body()) == "int" &&
+  if (rec.meta.type == ValueType::kString &&
+      strings::EncodingOf(rec.body(), rec.meta.encoding) == "int" &&
       ParseInt64(rec.body(), &n) && n >= 0 && n < 10000) {
     return c.reply.Integer(2147483647);
   }
@@ -324,7 +338,7 @@ void ObjectHelp(CommandContext& c) {
       "    Return the number of references of the value associated with the specified",
       "    <key>.",
       "HELP",
-      "    Print this help.",
+      "    Prints this help.",
   };
   c.reply.Array(std::size(kLines));
   for (const char* l : kLines) c.reply.SimpleString(l);

@@ -196,7 +196,7 @@ void CommandHelp(CommandContext& c) {
       "GETKEYS <full-command>",
       "    Return the keys from a full Redis command.",
       "HELP",
-      "    Print this help.",
+      "    Prints this help.",
   };
   c.reply.Array(std::size(kLines));
   for (const char* l : kLines) c.reply.SimpleString(l);
@@ -260,7 +260,7 @@ void ConfigHelp(CommandContext& c) {
       "RESETSTAT",
       "    Reset statistics reported by the INFO command.",
       "HELP",
-      "    Print this help.",
+      "    Prints this help.",
   };
   c.reply.Array(std::size(kLines));
   for (const char* l : kLines) c.reply.SimpleString(l);

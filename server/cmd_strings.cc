@@ -59,6 +59,7 @@ void Get(CommandContext& c) {
 void Set(CommandContext& c) {
   strings::SetOptions opt;
   bool has_expire = false;
+  std::string_view expire_unit;
   using Cond = strings::SetOptions::Condition;
   for (size_t i = 3; i < c.argv.size(); ++i) {
     std::string_view a = c.argv[i];
@@ -73,8 +74,11 @@ void Set(CommandContext& c) {
       opt.keep_ttl = true;
     } else if ((EqualsIgnoreCase(a, "EX") || EqualsIgnoreCase(a, "PX") ||
                 EqualsIgnoreCase(a, "EXAT") || EqualsIgnoreCase(a, "PXAT")) &&
-               !has_expire && !opt.keep_ttl && has_next) {
+               (expire_unit.empty() || EqualsIgnoreCase(expire_unit, a)) && !opt.keep_ttl &&
+               has_next) {
+      // Redis accepts the same unit twice (the last wins), but not two different units.
       has_expire = true;
+      expire_unit = a;
       bool secs = EqualsIgnoreCase(a, "EX") || EqualsIgnoreCase(a, "EXAT");
       bool abs = a.size() == 4;
       if (!ParseExpireArg(c, c.argv[++i], secs ? ExpireUnit::kSeconds : ExpireUnit::kMillis, abs,
@@ -125,26 +129,38 @@ void GetDel(CommandContext& c) {
 }
 
 void GetEx(CommandContext& c) {
+  // As Redis: options are checked for syntax first, then the key (nil if absent, WRONGTYPE),
+  // and only then the expire value.
   strings::ExpiryChange change;
   using K = strings::ExpiryChange::Kind;
+  std::string_view unit;  // the expire option given, repeatable like SET's
+  std::string_view value_arg;
   for (size_t i = 2; i < c.argv.size(); ++i) {
     std::string_view a = c.argv[i];
     bool has_next = i + 1 < c.argv.size();
-    if (EqualsIgnoreCase(a, "PERSIST") && change.kind == K::kNone) {
+    if (EqualsIgnoreCase(a, "PERSIST") && unit.empty()) {
       change.kind = K::kPersist;
     } else if ((EqualsIgnoreCase(a, "EX") || EqualsIgnoreCase(a, "PX") ||
                 EqualsIgnoreCase(a, "EXAT") || EqualsIgnoreCase(a, "PXAT")) &&
-               change.kind == K::kNone && has_next) {
-      bool secs = EqualsIgnoreCase(a, "EX") || EqualsIgnoreCase(a, "EXAT");
-      bool abs = a.size() == 4;
-      if (!ParseExpireArg(c, c.argv[++i], secs ? ExpireUnit::kSeconds : ExpireUnit::kMillis, abs,
-                          c.txn->now_ms(), &change.at_ms)) {
-        return;
-      }
-      change.kind = K::kSetAt;
+               change.kind != K::kPersist && (unit.empty() || EqualsIgnoreCase(unit, a)) &&
+               has_next) {
+      unit = a;
+      value_arg = c.argv[++i];
     } else {
       return c.Error(Code::kSyntax);
     }
+  }
+  auto current = strings::Get(*c.txn, c.argv[1]);
+  if (!current.ok()) return c.Error(current.status());
+  if (!current->has_value()) return c.reply.NullBulk();
+  if (!unit.empty()) {
+    bool secs = EqualsIgnoreCase(unit, "EX") || EqualsIgnoreCase(unit, "EXAT");
+    bool abs = unit.size() == 4;
+    if (!ParseExpireArg(c, value_arg, secs ? ExpireUnit::kSeconds : ExpireUnit::kMillis, abs,
+                        c.txn->now_ms(), &change.at_ms)) {
+      return;
+    }
+    change.kind = K::kSetAt;
   }
   auto r = strings::GetEx(*c.txn, c.argv[1], change);
   if (!r.ok()) return c.Error(r.status());
@@ -285,7 +301,7 @@ void SetBitCmd(CommandContext& c) {
   Status st = strings::LoadString(*c.txn, c.argv[1], &rec, &value);
   if (!st.ok()) return c.Error(st);
   int old = SetBit(&value, *off, *bit);
-  strings::StoreKeepTtl(*c.txn, c.argv[1], &rec, value);
+  strings::StoreKeepTtl(*c.txn, c.argv[1], &rec, value, StringEncoding::kRaw);
   c.reply.Integer(old);
 }
 
@@ -334,6 +350,7 @@ void BitOpCmd(CommandContext& c) {
   } else {
     Metadata meta;
     meta.type = ValueType::kString;
+    meta.encoding = StringEncoding::kRaw;
     c.txn->Store(c.argv[2], &dest, meta, result);
   }
   c.reply.Integer(static_cast<int64_t>(result.size()));
@@ -358,7 +375,7 @@ void BitFieldCmd(CommandContext& c) {
   Status st = strings::LoadString(*c.txn, c.argv[1], &rec, &value);
   if (!st.ok()) return c.Error(st);
   BitfieldResult r = ExecuteBitfield(*cmd, &value);
-  if (r.modified) strings::StoreKeepTtl(*c.txn, c.argv[1], &rec, value);
+  if (r.modified) strings::StoreKeepTtl(*c.txn, c.argv[1], &rec, value, StringEncoding::kRaw);
   ReplyBitfield(c, r.replies);
 }
 

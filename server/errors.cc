@@ -36,6 +36,8 @@ std::string ErrorText(const Status& status, std::string_view command) {
       return "BUSYKEY Target key name already exists.";
     case Code::kBadDumpPayload:
       return "ERR DUMP payload version or checksum are wrong";
+    case Code::kBadDataFormat:
+      return "ERR Bad data format";
     case Code::kInvalidDbIndex:
       return "ERR DB index is out of range";
     case Code::kSameObject:
@@ -48,17 +50,24 @@ std::string ErrorText(const Status& status, std::string_view command) {
   return "ERR unknown error";
 }
 
+namespace {
+// Redis formats these with printf's "%.*s", which also stops at a NUL byte.
+std::string_view CString(std::string_view s, size_t max) {
+  return s.substr(0, std::min(max, s.find('\0')));
+}
+}  // namespace
+
 std::string UnknownCommandError(std::string_view name, std::span<const std::string_view> args) {
   std::string list;
   for (std::string_view a : args) {
     if (list.size() >= 128) break;
     size_t room = 128 - list.size();
     list += "'";
-    list.append(a.substr(0, room));
+    list.append(CString(a, room));
     list += "' ";
   }
   std::string out = "ERR unknown command '";
-  out.append(name.substr(0, 128));
+  out.append(CString(name, 128));
   out += "', with args beginning with: ";
   out += list;
   return out;
@@ -66,7 +75,7 @@ std::string UnknownCommandError(std::string_view name, std::span<const std::stri
 
 std::string UnknownSubcommandError(std::string_view sub, std::string_view parent_upper) {
   std::string out = "ERR unknown subcommand '";
-  out.append(sub.substr(0, 128));
+  out.append(CString(sub, 128));
   out += "'. Try ";
   out.append(parent_upper);
   out += " HELP.";

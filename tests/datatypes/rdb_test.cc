@@ -45,7 +45,7 @@ std::string Decoded(std::string_view payload) {
 std::string WithFooter(std::string_view body) { return FinishDumpPayload(std::string(body)); }
 
 bool IsBadDataFormat(const Result<DumpedObject>& r) {
-  return r.code() == Code::kInvalidArgument && r.status().detail() == "Bad data format";
+  return r.code() == Code::kBadDataFormat;
 }
 
 // ---- Payloads captured from `DUMP` on redis-server 7.0.15 ----
