@@ -655,13 +655,22 @@ Status Txn::CopyElements(uint8_t src_db, std::string_view src_key, uint64_t src_
                          uint8_t dst_db, std::string_view dst_key, uint64_t dst_version) {
   std::string prefix = SubKeyPrefix(src_db, src_key, src_version);
   std::string dst_prefix = SubKeyPrefix(dst_db, dst_key, dst_version);
+  // Elements as this transaction sees them: committed ones merged with the pending writes and
+  // deletions of earlier commands (HSET h ...; COPY h h2 in one pipeline or MULTI).
   std::unique_ptr<rocksdb::Iterator> it = NewSubIterator();
+  if (batch_) it.reset(batch_->NewIteratorWithBase(storage_->sub_cf(), it.release()));
+  // Collected first: writing to the batch while iterating over it is not safe.
+  std::vector<std::pair<std::string, std::string>> copies;
   for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
     std::string k = dst_prefix;
     k.append(it->key().data() + prefix.size(), it->key().size() - prefix.size());
-    (void)batch().Put(storage_->sub_cf(), k, it->value());
+    copies.emplace_back(std::move(k), it->value().ToString());
   }
-  return FromRocks(it->status());
+  Status st = FromRocks(it->status());
+  if (!st.ok()) return st;
+  it.reset();
+  for (const auto& [k, v] : copies) (void)batch().Put(storage_->sub_cf(), k, v);
+  return Status::Ok();
 }
 
 std::unique_ptr<rocksdb::Iterator> Txn::NewSubIterator() {
