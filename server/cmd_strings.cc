@@ -57,9 +57,10 @@ void Get(CommandContext& c) {
 }
 
 void Set(CommandContext& c) {
+  // As Redis: every option is checked for syntax before the expire value is parsed.
   strings::SetOptions opt;
   bool has_expire = false;
-  std::string_view expire_unit;
+  std::string_view expire_unit, expire_value;
   using Cond = strings::SetOptions::Condition;
   for (size_t i = 3; i < c.argv.size(); ++i) {
     std::string_view a = c.argv[i];
@@ -79,14 +80,17 @@ void Set(CommandContext& c) {
       // Redis accepts the same unit twice (the last wins), but not two different units.
       has_expire = true;
       expire_unit = a;
-      bool secs = EqualsIgnoreCase(a, "EX") || EqualsIgnoreCase(a, "EXAT");
-      bool abs = a.size() == 4;
-      if (!ParseExpireArg(c, c.argv[++i], secs ? ExpireUnit::kSeconds : ExpireUnit::kMillis, abs,
-                          c.txn->now_ms(), &opt.expire_at_ms)) {
-        return;
-      }
+      expire_value = c.argv[++i];
     } else {
       return c.Error(Code::kSyntax);
+    }
+  }
+  if (has_expire) {
+    bool secs = EqualsIgnoreCase(expire_unit, "EX") || EqualsIgnoreCase(expire_unit, "EXAT");
+    bool abs = expire_unit.size() == 4;
+    if (!ParseExpireArg(c, expire_value, secs ? ExpireUnit::kSeconds : ExpireUnit::kMillis, abs,
+                        c.txn->now_ms(), &opt.expire_at_ms)) {
+      return;
     }
   }
   auto r = strings::Set(*c.txn, c.argv[1], c.argv[2], opt);
