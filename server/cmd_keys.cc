@@ -41,8 +41,7 @@ void Type(CommandContext& c) {
 enum class Unit { kSeconds, kMillis };
 
 void ExpireGeneric(CommandContext& c, Unit unit, bool absolute) {
-  auto v = ToInt64(c.argv[2]);
-  if (!v) return c.Error(Code::kNotInteger);
+  // As Redis: the options are checked before the time argument.
   keys::ExpireCondition cond = keys::ExpireCondition::kAlways;
   bool nx = false, xx = false, gt = false, lt = false;
   for (size_t i = 3; i < c.argv.size(); ++i) {
@@ -69,6 +68,8 @@ void ExpireGeneric(CommandContext& c, Unit unit, bool absolute) {
   if (lt) cond = keys::ExpireCondition::kLT;
   if (xx && gt) cond = keys::ExpireCondition::kGT;  // GT already implies an existing TTL
   if (xx && lt) cond = keys::ExpireCondition::kLT;
+  auto v = ToInt64(c.argv[2]);
+  if (!v) return c.Error(Code::kNotInteger);
   int64_t when = *v;
   if (unit == Unit::kSeconds) {
     if (__builtin_mul_overflow(when, int64_t{1000}, &when)) return c.Error(Code::kInvalidExpire);
