@@ -28,6 +28,7 @@ struct Client {
   int protocol = 2;
   bool authenticated = false;
   bool close_after_reply = false;  // QUIT, protocol errors, CLIENT KILL of itself
+  bool retrying = false;           // the current command is a blocked command's retry
   Connection* connection = nullptr;
   ExecBatch* batch = nullptr;  // the connection's pending group commit
 
@@ -38,6 +39,7 @@ struct Client {
   std::atomic<uint64_t> query_buffer_bytes{0};
   std::atomic<uint64_t> output_buffer_bytes{0};
   std::atomic<uint64_t> commands{0};
+  std::atomic<bool> blocked{false};  // parked by a blocking command
   std::atomic<uint64_t> net_in{0};
   std::atomic<uint64_t> net_out{0};
 

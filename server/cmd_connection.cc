@@ -164,7 +164,7 @@ std::string ClientLine(Server& server, Client& cl) {
   out += " name=" + name;
   out += " age=" + std::to_string((now - cl.created_ms) / 1000);
   out += " idle=" + std::to_string((now - cl.last_active_ms.load(std::memory_order_relaxed)) / 1000);
-  out += " flags=N";
+  out += cl.blocked.load(std::memory_order_relaxed) ? " flags=b" : " flags=N";
   out += " db=" + std::to_string(cl.db_shared.load(std::memory_order_relaxed));
   out += " sub=0 psub=0 ssub=0 multi=-1";
   out += " qbuf=" + std::to_string(qbuf);
@@ -318,6 +318,21 @@ void ClientSetInfo(CommandContext& c) {
   c.reply.Ok();
 }
 
+void ClientUnblock(CommandContext& c) {
+  auto id = ToInt64(c.argv[2]);
+  if (!id) return c.Error(Code::kNotInteger);
+  bool with_error = false;
+  if (c.argv.size() == 4) {
+    if (EqualsIgnoreCase(c.argv[3], "ERROR")) {
+      with_error = true;
+    } else if (!EqualsIgnoreCase(c.argv[3], "TIMEOUT")) {
+      return c.ErrorText("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
+    }
+  }
+  bool ok = *id > 0 && c.server.UnblockClient(static_cast<uint64_t>(*id), with_error);
+  c.reply.Integer(ok ? 1 : 0);
+}
+
 void ClientHelp(CommandContext& c) {
   static const char* kLines[] = {
       "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
@@ -335,6 +350,8 @@ void ClientHelp(CommandContext& c) {
       "    Return information about client connections. Options: TYPE, ID.",
       "SETNAME <name>",
       "    Assign the name <name> to the current connection.",
+      "UNBLOCK <clientid> [TIMEOUT|ERROR]",
+      "    Unblock the specified blocked client.",
       "SETINFO <LIB-NAME|LIB-VER> <value>",
       "    Set client meta attribute.",
       "HELP",
@@ -404,6 +421,11 @@ void RegisterConnectionCommands(std::vector<CommandSpec>* out) {
            {.name = "client|setinfo", .arity = 4, .flags = kConn, .handler = ClientSetInfo,
             .group = "connection", .summary = "Set client or connection specific info",
             .since = "7.2.0", .complexity = "O(1)", .acl = "@slow @connection"},
+           {.name = "client|unblock", .arity = -3, .flags = kConn | kCmdAdmin,
+            .handler = ClientUnblock, .group = "connection",
+            .summary = "Unblock a client blocked in a blocking command from a different connection",
+            .since = "5.0.0", .complexity = "O(log N) where N is the number of client connections",
+            .acl = "@admin @slow @dangerous @connection"},
            {.name = "client|help", .arity = 2, .flags = kConn, .handler = ClientHelp,
             .group = "connection", .summary = "Show helpful text about the different subcommands",
             .since = "5.0.0", .complexity = "O(1)", .acl = "@slow @connection"},

@@ -13,7 +13,11 @@ void Del(CommandContext& c) {
   for (size_t i = 1; i < c.argv.size(); ++i) {
     auto r = keys::Delete(*c.txn, c.argv[i]);
     if (!r.ok()) return c.Error(r.status());
-    n += *r ? 1 : 0;
+    if (*r) {
+      ++n;
+      c.KeyModified(c.argv[i]);
+      c.Notify('g', "del", c.argv[i]);
+    }
   }
   c.reply.Integer(n);
 }
@@ -88,6 +92,10 @@ void ExpireGeneric(CommandContext& c, Unit unit, bool absolute) {
   }
   auto r = keys::ExpireAt(*c.txn, c.argv[1], when, cond);
   if (!r.ok()) return c.Error(r.status());
+  if (*r) {
+    c.KeyModified(c.argv[1]);
+    c.Notify('g', when <= static_cast<int64_t>(c.txn->now_ms()) ? "del" : "expire", c.argv[1]);
+  }
   c.reply.Integer(*r ? 1 : 0);
 }
 void Expire(CommandContext& c) { ExpireGeneric(c, Unit::kSeconds, false); }
@@ -111,18 +119,31 @@ void PExpireTime(CommandContext& c) { TtlGeneric(c, true, true); }
 void Persist(CommandContext& c) {
   auto r = keys::Persist(*c.txn, c.argv[1]);
   if (!r.ok()) return c.Error(r.status());
+  if (*r) {
+    c.KeyModified(c.argv[1]);
+    c.Notify('g', "persist", c.argv[1]);
+  }
   c.reply.Integer(*r ? 1 : 0);
+}
+
+void Renamed(CommandContext& c) {
+  c.KeyModified(c.argv[1]);
+  c.KeyModified(c.argv[2]);
+  c.Notify('g', "rename_from", c.argv[1]);
+  c.Notify('g', "rename_to", c.argv[2]);
 }
 
 void Rename(CommandContext& c) {
   auto r = keys::Rename(*c.txn, c.argv[1], c.argv[2], false);
   if (!r.ok()) return c.Error(r.status());
+  if (*r && c.argv[1] != c.argv[2]) Renamed(c);
   c.reply.Ok();
 }
 
 void RenameNx(CommandContext& c) {
   auto r = keys::Rename(*c.txn, c.argv[1], c.argv[2], true);
   if (!r.ok()) return c.Error(r.status());
+  if (*r) Renamed(c);
   c.reply.Integer(*r ? 1 : 0);
 }
 
@@ -172,6 +193,10 @@ void Copy(CommandContext& c) {
   }
   auto r = keys::Copy(*c.txn, c.argv[1], c.argv[2], db, replace);
   if (!r.ok()) return c.Error(r.status());
+  if (*r) {
+    c.KeyModified(c.argv[2], db);
+    c.Notify('g', "copy_to", c.argv[2], db);
+  }
   c.reply.Integer(*r ? 1 : 0);
 }
 
@@ -180,6 +205,12 @@ void Move(CommandContext& c) {
   if (db < 0) return;
   auto r = keys::Move(*c.txn, c.argv[1], db);
   if (!r.ok()) return c.Error(r.status());
+  if (*r) {
+    c.KeyModified(c.argv[1]);
+    c.KeyModified(c.argv[1], db);
+    c.Notify('g', "move_from", c.argv[1]);
+    c.Notify('g', "move_to", c.argv[1], db);
+  }
   c.reply.Integer(*r ? 1 : 0);
 }
 
@@ -285,6 +316,8 @@ void Restore(CommandContext& c) {
   opt.ttl_ms = *ttl;
   Status st = keys::Restore(*c.txn, c.argv[1], c.argv[3], opt);
   if (!st.ok()) return c.Error(st);
+  c.KeyModified(c.argv[1]);
+  c.Notify('g', "restore", c.argv[1]);
   if (idle_given) c.storage().SetIdleSeconds(c.txn->db(), c.argv[1], idle_seconds);
   c.reply.Ok();
 }
@@ -299,7 +332,10 @@ void ObjectGeneric(CommandContext& c, std::string_view what) {
     if (rec.meta.type == ValueType::kString) {
       return c.reply.Bulk(strings::EncodingOf(rec.body(), rec.meta.encoding));
     }
-    return c.reply.Bulk("hashtable");
+    std::string_view tail = rec.body();
+    auto variant = !tail.empty() && tail[0] == 1 ? CompoundEncoding::kLarge
+                                                 : CompoundEncoding::kCompact;
+    return c.reply.Bulk(EncodingName(rec.meta.type, variant));
   }
   if (what == "freq") {
     return c.ErrorText(

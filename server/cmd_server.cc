@@ -328,7 +328,7 @@ std::string InfoSection(CommandContext& c, std::string_view section) {
     o += "# Clients\r\n";
     num("connected_clients", s.client_count());
     num("maxclients", static_cast<uint64_t>(s.config().GetInt("maxclients")));
-    num("blocked_clients", 0);
+    num("blocked_clients", s.blocking().blocked_clients());
   } else if (section == "memory") {
     o += "# Memory\r\n";
     uint64_t rss = RssBytes();
@@ -479,6 +479,9 @@ void SwapDb(CommandContext& c) {
   if (*a < 0 || *a >= n || *b < 0 || *b >= n) return c.Error(Code::kInvalidDbIndex);
   Status st = c.storage().SwapDb(static_cast<int>(*a), static_cast<int>(*b));
   if (!st.ok()) return c.Error(st);
+  // Clients blocked on keys of either db may now be servable.
+  c.server.blocking().WakeDb(static_cast<int>(*a));
+  c.server.blocking().WakeDb(static_cast<int>(*b));
   c.reply.Ok();
 }
 

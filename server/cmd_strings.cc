@@ -50,6 +50,12 @@ void ReplyOptionalBulk(CommandContext& c, const std::optional<std::string>& v) {
 
 uint64_t MaxBytes(CommandContext& c) { return static_cast<uint64_t>(c.server.proto_max_bulk_len()); }
 
+// Records a string write for WATCH, blocked clients and keyspace notifications.
+void Wrote(CommandContext& c, std::string_view key, std::string_view event) {
+  c.KeyModified(key);
+  c.Notify('$', event, key);
+}
+
 void Get(CommandContext& c) {
   auto r = strings::Get(*c.txn, c.argv[1]);
   if (!r.ok()) return c.Error(r.status());
@@ -95,6 +101,10 @@ void Set(CommandContext& c) {
   }
   auto r = strings::Set(*c.txn, c.argv[1], c.argv[2], opt);
   if (!r.ok()) return c.Error(r.status());
+  if (r->written) {
+    Wrote(c, c.argv[1], "set");
+    if (opt.expire_at_ms != 0) c.Notify('g', "expire", c.argv[1]);
+  }
   if (opt.get) return ReplyOptionalBulk(c, r->old_value);
   if (r->written) return c.reply.Ok();
   c.reply.NullBulk();
@@ -105,6 +115,7 @@ void SetNx(CommandContext& c) {
   opt.condition = strings::SetOptions::Condition::kIfAbsent;
   auto r = strings::Set(*c.txn, c.argv[1], c.argv[2], opt);
   if (!r.ok()) return c.Error(r.status());
+  if (r->written) Wrote(c, c.argv[1], "set");
   c.reply.Integer(r->written ? 1 : 0);
 }
 
@@ -113,6 +124,8 @@ void SetExGeneric(CommandContext& c, ExpireUnit unit) {
   if (!ParseExpireArg(c, c.argv[2], unit, false, c.txn->now_ms(), &opt.expire_at_ms)) return;
   auto r = strings::Set(*c.txn, c.argv[1], c.argv[3], opt);
   if (!r.ok()) return c.Error(r.status());
+  Wrote(c, c.argv[1], "set");
+  c.Notify('g', "expire", c.argv[1]);
   c.reply.Ok();
 }
 void SetEx(CommandContext& c) { SetExGeneric(c, ExpireUnit::kSeconds); }
@@ -123,12 +136,17 @@ void GetSet(CommandContext& c) {
   opt.get = true;
   auto r = strings::Set(*c.txn, c.argv[1], c.argv[2], opt);
   if (!r.ok()) return c.Error(r.status());
+  Wrote(c, c.argv[1], "set");
   ReplyOptionalBulk(c, r->old_value);
 }
 
 void GetDel(CommandContext& c) {
   auto r = strings::GetDel(*c.txn, c.argv[1]);
   if (!r.ok()) return c.Error(r.status());
+  if (r->has_value()) {
+    c.KeyModified(c.argv[1]);
+    c.Notify('g', "del", c.argv[1]);
+  }
   ReplyOptionalBulk(c, *r);
 }
 
@@ -168,6 +186,13 @@ void GetEx(CommandContext& c) {
   }
   auto r = strings::GetEx(*c.txn, c.argv[1], change);
   if (!r.ok()) return c.Error(r.status());
+  if (change.kind == K::kSetAt) {
+    c.KeyModified(c.argv[1]);
+    c.Notify('g', change.at_ms <= c.txn->now_ms() ? "del" : "expire", c.argv[1]);
+  } else if (change.kind == K::kPersist) {
+    c.KeyModified(c.argv[1]);
+    c.Notify('g', "persist", c.argv[1]);
+  }
   ReplyOptionalBulk(c, *r);
 }
 
@@ -188,6 +213,7 @@ void MSet(CommandContext& c) {
   if (c.argv.size() % 2 == 0) return c.ErrorText("ERR wrong number of arguments for 'mset' command");
   Status st = strings::MSet(*c.txn, c.argv.subspan(1));
   if (!st.ok()) return c.Error(st);
+  for (size_t i = 1; i < c.argv.size(); i += 2) Wrote(c, c.argv[i], "set");
   c.reply.Ok();
 }
 
@@ -197,12 +223,16 @@ void MSetNx(CommandContext& c) {
   }
   auto r = strings::MSetNx(*c.txn, c.argv.subspan(1));
   if (!r.ok()) return c.Error(r.status());
+  if (*r) {
+    for (size_t i = 1; i < c.argv.size(); i += 2) Wrote(c, c.argv[i], "set");
+  }
   c.reply.Integer(*r ? 1 : 0);
 }
 
 void Append(CommandContext& c) {
   auto r = strings::Append(*c.txn, c.argv[1], c.argv[2], MaxBytes(c));
   if (!r.ok()) return c.Error(r.status());
+  Wrote(c, c.argv[1], "append");
   c.reply.Integer(*r);
 }
 
@@ -215,6 +245,7 @@ void StrLen(CommandContext& c) {
 void IncrByGeneric(CommandContext& c, int64_t delta) {
   auto r = strings::IncrBy(*c.txn, c.argv[1], delta);
   if (!r.ok()) return c.Error(r.status());
+  Wrote(c, c.argv[1], "incrby");
   c.reply.Integer(*r);
 }
 void Incr(CommandContext& c) { IncrByGeneric(c, 1); }
@@ -236,6 +267,7 @@ void IncrByFloat(CommandContext& c) {
   if (!ParseLongDouble(c.argv[2], &delta)) return c.Error(Code::kNotFloat);
   auto r = strings::IncrByFloat(*c.txn, c.argv[1], delta);
   if (!r.ok()) return c.Error(r.status());
+  Wrote(c, c.argv[1], "incrbyfloat");
   c.reply.Bulk(*r);
 }
 
@@ -254,6 +286,7 @@ void SetRange(CommandContext& c) {
   if (*off > static_cast<uint64_t>(INT64_MAX)) return c.Error(Code::kStringTooLong);
   auto r = strings::SetRange(*c.txn, c.argv[1], static_cast<int64_t>(*off), c.argv[3], MaxBytes(c));
   if (!r.ok()) return c.Error(r.status());
+  if (!c.argv[3].empty()) Wrote(c, c.argv[1], "setrange");
   c.reply.Integer(*r);
 }
 
@@ -306,6 +339,7 @@ void SetBitCmd(CommandContext& c) {
   if (!st.ok()) return c.Error(st);
   int old = SetBit(&value, *off, *bit);
   strings::StoreKeepTtl(*c.txn, c.argv[1], &rec, value, StringEncoding::kRaw);
+  Wrote(c, c.argv[1], "setbit");
   c.reply.Integer(old);
 }
 
@@ -350,8 +384,13 @@ void BitOpCmd(CommandContext& c) {
   Status st = c.txn->Load(c.argv[2], &dest);
   if (!st.ok()) return c.Error(st);
   if (result.empty()) {
+    if (dest.exists) {
+      c.KeyModified(c.argv[2]);
+      c.Notify('g', "del", c.argv[2]);
+    }
     c.txn->Remove(c.argv[2], &dest);
   } else {
+    Wrote(c, c.argv[2], "set");
     Metadata meta;
     meta.type = ValueType::kString;
     meta.encoding = StringEncoding::kRaw;
@@ -379,7 +418,10 @@ void BitFieldCmd(CommandContext& c) {
   Status st = strings::LoadString(*c.txn, c.argv[1], &rec, &value);
   if (!st.ok()) return c.Error(st);
   BitfieldResult r = ExecuteBitfield(*cmd, &value);
-  if (r.modified) strings::StoreKeepTtl(*c.txn, c.argv[1], &rec, value, StringEncoding::kRaw);
+  if (r.modified) {
+    strings::StoreKeepTtl(*c.txn, c.argv[1], &rec, value, StringEncoding::kRaw);
+    Wrote(c, c.argv[1], "setbit");
+  }
   ReplyBitfield(c, r.replies);
 }
 

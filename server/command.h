@@ -87,6 +87,29 @@ struct CommandStats {
   std::atomic<uint64_t> rejected{0};  // refused before running (arity, auth...)
 };
 
+// What a blocking command asks for when it cannot be served now (see CommandContext::Block).
+struct BlockRequest {
+  std::vector<std::string> keys;  // wake when any of these keys (client's db) is modified
+  uint64_t timeout_ms = 0;        // 0 = block forever
+  enum class TimeoutReply : uint8_t { kNullArray, kNullBulk } timeout_reply =
+      TimeoutReply::kNullArray;
+  // If not empty, the arguments the command is re-run with when woken (e.g. XREAD's "$"
+  // replaced by the last id at the time of blocking).
+  std::vector<std::string> rewritten_argv;
+  // Retry this client on every change of a key, not only when it is first in line: for
+  // commands that do not consume what they read (XREAD), so one write serves them all.
+  bool wake_all = false;
+};
+
+// A keyspace event a command caused (for keyspace notifications), fired after commit.
+struct KeyEvent {
+  char type;           // Redis's event class: 'g' generic, '$' string, 'l' list, 's' set,
+                       // 'h' hash, 'z' zset, 'x' expired, 'e' evicted, 't' stream, 'n' new
+  std::string event;   // e.g. "set", "lpush", "hset", "del", "expire", "rename_from"
+  int db;
+  std::string key;
+};
+
 struct CommandContext {
   Server& server;
   Client& client;
@@ -106,6 +129,22 @@ struct CommandContext {
   void ErrorText(std::string_view text);
   // The lower-case command name as Redis prints it in errors ("get", "config|get").
   std::string_view name() const { return spec.name; }
+
+  // Write commands call these for every key they change, as Redis calls signalModifiedKey
+  // and notifyKeyspaceEvent. Both take effect only after the write is committed: KeyModified
+  // invalidates WATCHes and wakes clients blocked on the key; Notify publishes keyspace
+  // notifications. `db` defaults to the client's db.
+  void KeyModified(std::string_view key, int db = -1);
+  void Notify(char type, std::string_view event, std::string_view key, int db = -1);
+
+  // For blocking commands (BLPOP, BZPOPMIN, XREAD BLOCK...): call instead of replying when
+  // nothing can be served now. The client is parked; when a key in `request.keys` is modified
+  // the command runs again (clients blocked on a key are retried in FIFO order); on timeout
+  // the client gets the timeout reply. Inside MULTI/EXEC it replies the timeout reply at once.
+  void Block(BlockRequest request);
+  bool blocked = false;
+  // True when this run is a retry of a blocked command (woken by a write or a timeout check).
+  bool retry = false;
 };
 
 }  // namespace keel::server

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "server/errors.h"
+#include "server/exec_batch.h"
 #include "server/server.h"
 
 namespace keel::server {
@@ -46,6 +47,20 @@ void CommandContext::ErrorText(std::string_view text) {
   reply.Error(text);
 }
 
+void CommandContext::KeyModified(std::string_view key, int db) {
+  client.batch->events().modified.emplace_back(db < 0 ? client.db : db, std::string(key));
+}
+
+void CommandContext::Notify(char type, std::string_view event, std::string_view key, int db) {
+  client.batch->events().notifications.push_back(
+      KeyEvent{type, std::string(event), db < 0 ? client.db : db, std::string(key)});
+}
+
+void CommandContext::Block(BlockRequest request) {
+  blocked = true;
+  server.ParkBlocked(*this, std::move(request));
+}
+
 namespace {
 
 std::string Lower(std::string_view s) {
@@ -61,6 +76,11 @@ CommandTable::CommandTable() {
   RegisterServerCommands(&commands_);
   RegisterStringCommands(&commands_);
   RegisterKeyCommands(&commands_);
+  RegisterHashCommands(&commands_);
+  RegisterSetCommands(&commands_);
+  RegisterZSetCommands(&commands_);
+  RegisterListCommands(&commands_);
+  RegisterStreamCommands(&commands_);
   std::sort(commands_.begin(), commands_.end(),
             [](const CommandSpec& a, const CommandSpec& b) { return a.name < b.name; });
   size_t id = 0;

@@ -19,6 +19,11 @@ void RegisterConnectionCommands(std::vector<CommandSpec>* out);
 void RegisterServerCommands(std::vector<CommandSpec>* out);
 void RegisterStringCommands(std::vector<CommandSpec>* out);
 void RegisterKeyCommands(std::vector<CommandSpec>* out);
+void RegisterHashCommands(std::vector<CommandSpec>* out);    // server/cmd_hash.cc
+void RegisterSetCommands(std::vector<CommandSpec>* out);     // server/cmd_set.cc
+void RegisterZSetCommands(std::vector<CommandSpec>* out);    // server/cmd_zset.cc
+void RegisterListCommands(std::vector<CommandSpec>* out);    // server/cmd_list.cc
+void RegisterStreamCommands(std::vector<CommandSpec>* out);  // server/cmd_stream.cc
 
 class CommandTable {
  public:

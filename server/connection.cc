@@ -28,7 +28,14 @@ std::string EndpointText(const asio::ip::tcp::endpoint& ep) {
 }  // namespace
 
 Connection::Connection(Server& server, asio::ip::tcp::socket socket, uint64_t id)
-    : server_(server), socket_(std::move(socket)), reply_(&out_), batch_(&server.storage()) {
+    : server_(server),
+      socket_(std::move(socket)),
+      reply_(&out_),
+      batch_(&server.storage()),
+      block_timer_(socket_.get_executor()) {
+  batch_.set_on_commit([srv = &server](ExecBatch::Events&& events) {
+    srv->OnCommitted(std::move(events));
+  });
   client_.id = id;
   client_.batch = &batch_;
   client_.connection = this;
@@ -69,6 +76,7 @@ void Connection::Kill() {
 void Connection::Close() {
   if (closed_) return;
   closed_ = true;
+  if (blocked_) FinishBlock();
   boost::system::error_code ec;
   socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
   socket_.close(ec);
@@ -104,7 +112,7 @@ void Connection::OnRead(const boost::system::error_code& ec, size_t n) {
 
 void Connection::ProcessInput() {
   size_t pos = 0;
-  while (pos < in_len_ && !client_.close_after_reply && !close_after_write_) {
+  while (pos < in_len_ && !client_.close_after_reply && !close_after_write_ && !blocked_) {
     std::string_view buf(in_.data() + pos, in_len_ - pos);
     resp::ParseStatus st = parser_.Parse(buf);
     if (st == resp::ParseStatus::kIncomplete) {
@@ -162,6 +170,93 @@ void Connection::ProcessInput() {
   }
   client_.query_buffer_bytes.store(in_len_, std::memory_order_relaxed);
   if (client_.close_after_reply) close_after_write_ = true;
+}
+
+void Connection::OnBlocked(BlockRequest request, std::span<const std::string_view> argv) {
+  if (client_.retrying) {
+    // Still nothing to serve: stay in line, keeping the original deadline.
+    reblocked_ = true;
+    if (!request.rewritten_argv.empty()) block_argv_ = std::move(request.rewritten_argv);
+    return;
+  }
+  blocked_ = true;
+  client_.blocked.store(true, std::memory_order_relaxed);
+  ++block_generation_;
+  block_db_ = client_.db;
+  if (!request.rewritten_argv.empty()) {
+    block_argv_ = std::move(request.rewritten_argv);
+  } else {
+    block_argv_.assign(argv.begin(), argv.end());
+  }
+  block_request_ = std::move(request);
+  server_.blocking().Add(shared_from_this(), block_db_, block_request_.keys,
+                         block_request_.wake_all);
+  if (block_request_.timeout_ms > 0) {
+    block_timer_.expires_after(std::chrono::milliseconds(block_request_.timeout_ms));
+    block_timer_.async_wait([self = shared_from_this(), gen = block_generation_](
+                                const boost::system::error_code& ec) {
+      if (ec || !self->blocked_ || gen != self->block_generation_) return;
+      self->EndBlockWithReply(/*with_error=*/false);
+    });
+  }
+}
+
+void Connection::FinishBlock() {
+  server_.blocking().Remove(this, block_db_, block_request_.keys);
+  blocked_ = false;
+  client_.blocked.store(false, std::memory_order_relaxed);
+  ++block_generation_;
+  block_timer_.cancel();
+}
+
+void Connection::EndBlockWithReply(bool with_error) {
+  if (!blocked_ || closed_) return;
+  FinishBlock();
+  if (with_error) {
+    reply_.Error("UNBLOCKED client unblocked via CLIENT UNBLOCK");
+  } else if (block_request_.timeout_reply == BlockRequest::TimeoutReply::kNullBulk) {
+    reply_.NullBulk();
+  } else {
+    reply_.NullArray();
+  }
+  Resume();
+}
+
+void Connection::PostRetry() {
+  asio::post(socket_.get_executor(), [self = shared_from_this()] { self->Retry(); });
+}
+
+void Connection::PostUnblock(bool with_error) {
+  asio::post(socket_.get_executor(), [self = shared_from_this(), with_error] {
+    self->EndBlockWithReply(with_error);
+  });
+}
+
+void Connection::Retry() {
+  if (closed_ || !blocked_) return;
+  std::vector<std::string_view> argv(block_argv_.begin(), block_argv_.end());
+  int saved_db = client_.db;
+  client_.db = block_db_;
+  reblocked_ = false;
+  client_.retrying = true;
+  batch_reply_start_ = out_.size();
+  server_.Execute(client_, argv, reply_);
+  client_.retrying = false;
+  client_.db = saved_db;
+  if (reblocked_) {
+    CommitBatch();
+    return;
+  }
+  // Served (or failed): leave the line before the commit wakes the next waiter.
+  FinishBlock();
+  Resume();
+}
+
+void Connection::Resume() {
+  CommitBatch();
+  ProcessInput();
+  MaybeWrite();
+  DoRead();
 }
 
 void Connection::CommitBatch() {

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,7 @@
 #include "resp/reply_builder.h"
 #include "resp/request_parser.h"
 #include "server/client.h"
+#include "server/command.h"
 #include "server/exec_batch.h"
 
 namespace keel::server {
@@ -39,6 +41,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void Start();
   // Closes the connection from any thread.
   void Kill();
+
+  // Blocking commands (see server/blocking.h). OnBlocked runs on this connection's thread,
+  // from the blocked command's handler; the others may be called from any thread.
+  void OnBlocked(BlockRequest request, std::span<const std::string_view> argv);
+  void PostRetry();
+  // CLIENT UNBLOCK: replies the timeout reply (or an UNBLOCKED error) if still blocked.
+  void PostUnblock(bool with_error);
   Client& client() { return client_; }
   boost::asio::any_io_executor executor() { return socket_.get_executor(); }
 
@@ -50,6 +59,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void OnWrite(const boost::system::error_code& ec, size_t n);
   void Close();
   void UpdateParserLimits();
+  void Retry();
+  void FinishBlock();
+  void EndBlockWithReply(bool with_error);
+  void Resume();
   // Commits the pending batch; on failure drops its replies and closes the connection.
   void CommitBatch();
 
@@ -68,6 +81,15 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool writing_active_ = false;
   bool closed_ = false;
   bool close_after_write_ = false;
+
+  // The parked blocking command, if any.
+  bool blocked_ = false;
+  bool reblocked_ = false;
+  uint64_t block_generation_ = 0;
+  int block_db_ = 0;
+  std::vector<std::string> block_argv_;
+  BlockRequest block_request_;
+  boost::asio::steady_timer block_timer_;
 };
 
 }  // namespace keel::server

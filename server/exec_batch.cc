@@ -16,6 +16,14 @@ Status ExecBatch::Release(bool commit) {
   for (auto it = held_.rbegin(); it != held_.rend(); ++it) storage_->locks().UnlockStripe(*it);
   held_.clear();
   if (guard_.owns_lock()) guard_.unlock();
+  Events events = std::move(events_);
+  events_ = Events();
+  cmd_modified_mark_ = cmd_notify_mark_ = 0;
+  // Deliver only after the locks are released: waking a blocked client re-runs its command.
+  if (commit && st.ok() && on_commit_ &&
+      (!events.modified.empty() || !events.notifications.empty())) {
+    on_commit_(std::move(events));
+  }
   return st;
 }
 
@@ -62,6 +70,8 @@ Result<Txn*> ExecBatch::BeginWrite(int logical_db, std::vector<size_t> stripes) 
   }
   if (!txn_) txn_.emplace(storage_, logical_db, TxnMode::kWrite);
   txn_->BeginCommand(TxnMode::kWrite, logical_db);
+  cmd_modified_mark_ = events_.modified.size();
+  cmd_notify_mark_ = events_.notifications.size();
   return &*txn_;
 }
 
@@ -73,6 +83,10 @@ Txn* ExecBatch::BeginRead(int logical_db) {
 
 void ExecBatch::EndCommand(bool failed) {
   if (txn_) txn_->EndCommand(failed);
+  if (failed) {
+    events_.modified.resize(std::min(cmd_modified_mark_, events_.modified.size()));
+    events_.notifications.resize(std::min(cmd_notify_mark_, events_.notifications.size()));
+  }
 }
 
 }  // namespace keel::server

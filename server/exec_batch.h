@@ -11,11 +11,13 @@
 // Owned by a Connection (or a test); used on one thread only.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <shared_mutex>
 #include <vector>
 
 #include "datatypes/storage.h"
+#include "server/command.h"
 
 namespace keel::server {
 
@@ -39,6 +41,16 @@ class ExecBatch {
   void EndCommand(bool failed);
 
   bool pending() const { return txn_.has_value(); }
+
+  // Events of the pending writes, delivered to the Server after a successful commit (and
+  // dropped with the writes of a failed command or batch).
+  struct Events {
+    std::vector<std::pair<int, std::string>> modified;  // (logical db, key)
+    std::vector<KeyEvent> notifications;
+  };
+  Events& events() { return events_; }
+  // Called with the committed batch's events (set by the Server).
+  void set_on_commit(std::function<void(Events&&)> fn) { on_commit_ = std::move(fn); }
   // Set when a commit failed: the replies produced since the batch began must be discarded.
   bool commit_failed() const { return commit_failed_; }
   void clear_commit_failed() { commit_failed_ = false; }
@@ -55,6 +67,10 @@ class ExecBatch {
   std::optional<Txn> txn_;
   std::vector<size_t> held_;  // sorted
   bool commit_failed_ = false;
+  Events events_;
+  size_t cmd_modified_mark_ = 0;  // where the current command's events begin
+  size_t cmd_notify_mark_ = 0;
+  std::function<void(Events&&)> on_commit_;
 };
 
 }  // namespace keel::server

@@ -219,6 +219,24 @@ void Server::StopAll() {
   if (!pidfile.empty()) unlink(pidfile.c_str());
 }
 
+void Server::ParkBlocked(CommandContext& ctx, BlockRequest request) {
+  ctx.client.connection->OnBlocked(std::move(request), ctx.argv);
+}
+
+void Server::OnCommitted(ExecBatch::Events&& events) {
+  if (!events.modified.empty()) blocking_.Wake(events.modified);
+}
+
+bool Server::UnblockClient(uint64_t id, bool with_error) {
+  for (auto& conn : Clients()) {
+    if (conn->client().id != id) continue;
+    if (!conn->client().blocked.load(std::memory_order_relaxed)) return false;
+    conn->PostUnblock(with_error);
+    return true;
+  }
+  return false;
+}
+
 void Server::Register(const std::shared_ptr<Connection>& conn) {
   std::lock_guard<std::mutex> l(clients_mu_);
   clients_[conn->client().id] = conn;
@@ -275,6 +293,7 @@ void Server::Execute(Client& client, std::span<const std::string_view> argv,
   client.last_command.store(spec, std::memory_order_relaxed);
   auto start = std::chrono::steady_clock::now();
   CommandContext ctx{*this, client, argv, reply, *spec};
+  ctx.retry = client.retrying;
   ExecBatch& batch = *client.batch;
   bool is_write = spec->flags & kCmdWrite;
   if (batch.pending() && !is_write && (spec->first_key == 0 || (spec->flags & kCmdNoStorage))) {

@@ -24,7 +24,9 @@
 #include "datatypes/keyspace.h"
 #include "datatypes/storage.h"
 #include "resp/reply_builder.h"
+#include "server/blocking.h"
 #include "server/client.h"
+#include "server/exec_batch.h"
 #include "server/command_table.h"
 #include "server/config.h"
 
@@ -88,6 +90,14 @@ class Server {
 
   std::mt19937_64& rng();  // per thread
 
+  // Blocking commands and post-commit events.
+  BlockingManager& blocking() { return blocking_; }
+  void ParkBlocked(CommandContext& ctx, BlockRequest request);
+  // Called (on the committing thread, after locks are released) with a batch's events.
+  void OnCommitted(ExecBatch::Events&& events);
+  // CLIENT UNBLOCK: true if the client was blocked.
+  bool UnblockClient(uint64_t id, bool with_error);
+
  private:
   void Accept(size_t listener);
   void ApplyConfig(const std::string& name, const std::string& value);
@@ -98,6 +108,7 @@ class Server {
   CommandTable commands_;
   ServerStats stats_;
   keys::ScanCursors scan_cursors_;
+  BlockingManager blocking_;
 
   std::vector<std::unique_ptr<boost::asio::io_context>> io_contexts_;
   std::vector<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
