@@ -40,6 +40,27 @@ std::optional<int64_t> ParseMemory(std::string_view text) {
   return v * mul;
 }
 
+std::optional<std::vector<std::pair<int, OutputLimit>>> ParseOutputBufferLimits(
+    std::string_view text) {
+  auto args = SplitConfigLine(text);
+  if (!args || args->empty() || args->size() % 4 != 0) return std::nullopt;
+  std::vector<std::pair<int, OutputLimit>> out;
+  for (size_t i = 0; i < args->size(); i += 4) {
+    std::string cls = Lower((*args)[i]);
+    int idx = cls == "normal"                        ? 0
+              : (cls == "slave" || cls == "replica") ? 1
+              : cls == "pubsub"                      ? 2
+                                                     : -1;
+    auto hard = ParseMemory((*args)[i + 1]);
+    auto soft = ParseMemory((*args)[i + 2]);
+    auto secs = ParseMemory((*args)[i + 3]);
+    if (idx < 0 || !hard || !soft || !secs) return std::nullopt;
+    out.emplace_back(idx, OutputLimit{static_cast<uint64_t>(*hard), static_cast<uint64_t>(*soft),
+                                      static_cast<uint64_t>(*secs)});
+  }
+  return out;
+}
+
 std::optional<std::vector<std::string>> SplitConfigLine(std::string_view line) {
   std::vector<std::string> out;
   size_t i = 0;
@@ -135,6 +156,13 @@ Config::Config() {
        "Largest bulk string a client may send (and largest string value).", 1 * kMb},
       {"client-query-buffer-limit", OptionType::kMemory, "1gb", true,
        "Largest unprocessed input a client may accumulate.", 1 * kMb},
+      {"client-output-buffer-limit", OptionType::kString,
+       "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60", true,
+       "Per client class (normal, replica, pubsub): <hard> <soft> <soft-seconds>; a client past "
+       "the hard limit, or past the soft one for that long, is disconnected.",
+       0, INT64_MAX, {}, [](std::string_view v) -> std::string {
+         return ParseOutputBufferLimits(v) ? "" : "Wrong number of arguments in buffer limit configuration.";
+       }},
       {"io-threads", OptionType::kInt, "0", false,
        "I/O threads serving clients (0 = one per core).", 0, 128},
       {"tcp-keepalive", OptionType::kInt, "300", true, "TCP keepalive interval, seconds (0 = off).",
@@ -164,6 +192,10 @@ Status Config::Validate(const OptionSpec& spec, std::string_view value,
                         std::string* normalized) const {
   switch (spec.type) {
     case OptionType::kString:
+      if (spec.check != nullptr) {
+        std::string error = spec.check(value);
+        if (!error.empty()) return Invalid(error);
+      }
       *normalized = value;
       return Status::Ok();
     case OptionType::kBool: {

@@ -23,6 +23,16 @@ namespace keel::server {
 
 enum class OptionType : uint8_t { kString, kInt, kBool, kEnum, kMemory };
 
+// One class of client-output-buffer-limit; 0 = no limit.
+struct OutputLimit {
+  uint64_t hard = 0;
+  uint64_t soft = 0;
+  uint64_t soft_seconds = 0;
+};
+// Parses "<class> <hard> <soft> <seconds>..." (classes normal=0, replica/slave=1, pubsub=2).
+std::optional<std::vector<std::pair<int, OutputLimit>>> ParseOutputBufferLimits(
+    std::string_view text);
+
 struct OptionSpec {
   std::string name;
   OptionType type;
@@ -32,6 +42,8 @@ struct OptionSpec {
   int64_t min = 0;                   // kInt / kMemory
   int64_t max = INT64_MAX;
   std::vector<std::string> choices;  // kEnum
+  // kString: extra validation; returns an error text, or empty when the value is good.
+  std::string (*check)(std::string_view value) = nullptr;
 };
 
 class Config {

@@ -222,6 +222,44 @@ void Connection::EndBlockWithReply(bool with_error) {
   Resume();
 }
 
+bool Connection::OverOutputLimit(size_t pending) {
+  auto limit = server_.output_limit(static_cast<int>(limit_class_.load(std::memory_order_relaxed)));
+  if (limit.hard > 0 && pending > limit.hard) return true;
+  if (limit.soft > 0 && pending > limit.soft) {
+    uint64_t now = NowMs();
+    if (soft_limit_since_ms_ == 0) soft_limit_since_ms_ = now;
+    return now - soft_limit_since_ms_ >= limit.soft_seconds * 1000;
+  }
+  soft_limit_since_ms_ = 0;
+  return false;
+}
+
+void Connection::Deliver(std::shared_ptr<const Message> message) {
+  size_t size = message->resp3.size();
+  uint64_t in_flight = in_flight_bytes_.fetch_add(size, std::memory_order_relaxed) + size;
+  auto limit = server_.output_limit(static_cast<int>(limit_class_.load(std::memory_order_relaxed)));
+  if (limit.hard > 0 &&
+      in_flight + client_.output_buffer_bytes.load(std::memory_order_relaxed) > limit.hard) {
+    // Too far behind already: drop the message and disconnect rather than queue more.
+    in_flight_bytes_.fetch_sub(size, std::memory_order_relaxed);
+    Kill();
+    return;
+  }
+  asio::post(socket_.get_executor(), [self = shared_from_this(), message = std::move(message),
+                                       size] {
+    self->in_flight_bytes_.fetch_sub(size, std::memory_order_relaxed);
+    if (self->closed_) return;
+    self->out_ += self->client_.protocol >= 3 ? message->resp3 : message->resp2;
+    if (self->OverOutputLimit(self->out_.size() + self->writing_.size())) {
+      Log(LogLevel::kWarning, "Client id=" + std::to_string(self->client_.id) +
+                                  " closed for overcoming of output buffer limits.");
+      self->Close();
+      return;
+    }
+    self->MaybeWrite();
+  });
+}
+
 void Connection::PostRetry() {
   asio::post(socket_.get_executor(), [self = shared_from_this()] { self->Retry(); });
 }

@@ -11,6 +11,7 @@
 // other threads may only call Kill(), which posts to it.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <span>
 #include <string>
@@ -48,6 +49,19 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void PostRetry();
   // CLIENT UNBLOCK: replies the timeout reply (or an UNBLOCKED error) if still blocked.
   void PostUnblock(bool with_error);
+
+  // Out-of-band output (pub/sub messages, MONITOR lines) from any thread, encoded for RESP2
+  // and RESP3 (the client's protocol picks one; either may be shared by many receivers).
+  // Never blocks the caller. A receiver whose pending output passes its class's
+  // client-output-buffer-limit (hard, or soft for longer than its seconds) is disconnected.
+  struct Message {
+    std::string resp2;
+    std::string resp3;
+  };
+  void Deliver(std::shared_ptr<const Message> message);
+  // The output-buffer limit class of this client (set by SUBSCRIBE / MONITOR).
+  enum class LimitClass : uint8_t { kNormal = 0, kReplica = 1, kPubSub = 2 };
+  void set_limit_class(LimitClass c) { limit_class_.store(c, std::memory_order_relaxed); }
   Client& client() { return client_; }
   boost::asio::any_io_executor executor() { return socket_.get_executor(); }
 
@@ -81,6 +95,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool writing_active_ = false;
   bool closed_ = false;
   bool close_after_write_ = false;
+
+  bool OverOutputLimit(size_t pending);
+  std::atomic<LimitClass> limit_class_{LimitClass::kNormal};
+  std::atomic<uint64_t> in_flight_bytes_{0};  // delivered but not yet appended to out_
+  uint64_t soft_limit_since_ms_ = 0;
 
   // The parked blocking command, if any.
   bool blocked_ = false;

@@ -68,6 +68,13 @@ void Server::ApplyConfig(const std::string& name, const std::string& value) {
   if (name == "proto-max-bulk-len") proto_max_bulk_len_.store(config_->GetInt(name));
   if (name == "client-query-buffer-limit") query_buffer_limit_.store(config_->GetInt(name));
   if (name == "loglevel") LogSetLevel(value);
+  if (name == "client-output-buffer-limit") {
+    auto parsed = ParseOutputBufferLimits(value);
+    if (parsed) {
+      std::lock_guard<std::mutex> l(limits_mu_);
+      for (const auto& [cls, limit] : *parsed) output_limits_[cls] = limit;
+    }
+  }
   if (name == "appendfsync" && storage_) {
     storage_->set_fsync_policy(ParseFsyncPolicy(value).value_or(FsyncPolicy::kEverySec));
   }
@@ -76,7 +83,8 @@ void Server::ApplyConfig(const std::string& name, const std::string& value) {
 Status Server::Start() {
   LogSetLevel(config_->GetString("loglevel"));
   LogSetFile(config_->GetString("logfile"));
-  for (const char* name : {"requirepass", "proto-max-bulk-len", "client-query-buffer-limit"}) {
+  for (const char* name : {"requirepass", "proto-max-bulk-len", "client-query-buffer-limit",
+                           "client-output-buffer-limit"}) {
     ApplyConfig(name, config_->GetString(name));
   }
   signal(SIGPIPE, SIG_IGN);
@@ -268,6 +276,7 @@ void Server::Execute(Client& client, std::span<const std::string_view> argv,
     reply.Error(text);
     stats_.total_error_replies.fetch_add(1, std::memory_order_relaxed);
     if (s != nullptr) commands_.stats(*s).rejected.fetch_add(1, std::memory_order_relaxed);
+    observer_.OnCommand(s, client, argv, 0, true, true);
   };
   if (spec == nullptr) {
     return reject(UnknownCommandError(argv[0], argv.subspan(1)), nullptr);
@@ -350,6 +359,7 @@ void Server::Execute(Client& client, std::span<const std::string_view> argv,
   }
   stats_.commands_processed.fetch_add(1, std::memory_order_relaxed);
   client.commands.fetch_add(1, std::memory_order_relaxed);
+  observer_.OnCommand(spec, client, argv, static_cast<uint64_t>(usec), ctx.failed, false);
 }
 
 }  // namespace keel::server

@@ -27,6 +27,7 @@
 #include "server/blocking.h"
 #include "server/client.h"
 #include "server/exec_batch.h"
+#include "server/observer.h"
 #include "server/command_table.h"
 #include "server/config.h"
 
@@ -81,6 +82,12 @@ class Server {
   int64_t proto_max_bulk_len() const { return proto_max_bulk_len_.load(std::memory_order_relaxed); }
   int64_t query_buffer_limit() const { return query_buffer_limit_.load(std::memory_order_relaxed); }
 
+  // client-output-buffer-limit, per class (0 normal, 1 replica, 2 pubsub); 0 = no limit.
+  OutputLimit output_limit(int limit_class) const {
+    std::lock_guard<std::mutex> l(limits_mu_);
+    return output_limits_[limit_class];
+  }
+
   // Client registry.
   uint64_t NextClientId() { return next_client_id_.fetch_add(1); }
   void Register(const std::shared_ptr<Connection>& conn);
@@ -92,6 +99,7 @@ class Server {
 
   // Blocking commands and post-commit events.
   BlockingManager& blocking() { return blocking_; }
+  CommandObserver& observer() { return observer_; }
   void ParkBlocked(CommandContext& ctx, BlockRequest request);
   // Called (on the committing thread, after locks are released) with a batch's events.
   void OnCommitted(ExecBatch::Events&& events);
@@ -109,6 +117,7 @@ class Server {
   ServerStats stats_;
   keys::ScanCursors scan_cursors_;
   BlockingManager blocking_;
+  CommandObserver observer_{*this};
 
   std::vector<std::unique_ptr<boost::asio::io_context>> io_contexts_;
   std::vector<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
@@ -122,6 +131,8 @@ class Server {
   std::map<uint64_t, std::weak_ptr<Connection>> clients_;
   std::atomic<uint64_t> next_client_id_{1};
 
+  mutable std::mutex limits_mu_;
+  OutputLimit output_limits_[3];
   std::atomic<bool> requirepass_set_{false};
   std::atomic<int64_t> proto_max_bulk_len_{512 << 20};
   std::atomic<int64_t> query_buffer_limit_{1 << 30};
