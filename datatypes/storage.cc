@@ -678,6 +678,12 @@ std::unique_ptr<rocksdb::Iterator> Txn::NewSubIterator() {
       storage_->db()->NewIterator(read_options(), storage_->sub_cf()));
 }
 
+std::unique_ptr<rocksdb::Iterator> Txn::NewSubIteratorWithPending() {
+  std::unique_ptr<rocksdb::Iterator> it = NewSubIterator();
+  if (batch_) it.reset(batch_->NewIteratorWithBase(storage_->sub_cf(), it.release()));
+  return it;
+}
+
 Status Txn::Commit() {
   if (snapshot_ != nullptr) {
     storage_->db()->ReleaseSnapshot(snapshot_);

@@ -261,6 +261,10 @@ class Txn {
   // An iterator over the "subkeys" family (committed data, the pinned snapshot if any);
   // seek it to SubKeyPrefix(...) to walk one incarnation of a compound key.
   std::unique_ptr<rocksdb::Iterator> NewSubIterator();
+  // The same, merged with this transaction's pending writes (what GetSub sees: elements written
+  // or deleted by earlier commands of the same pipeline or MULTI). Writing to the transaction
+  // while the iterator is in use invalidates it: collect first, then write.
+  std::unique_ptr<rocksdb::Iterator> NewSubIteratorWithPending();
 
   Status Commit();
 

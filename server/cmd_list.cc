@@ -430,30 +430,97 @@ void RegisterListCommands(std::vector<CommandSpec>* out) {
                          wb = "@write @list @slow @blocking";
   constexpr uint32_t kDeny = kCmdDenyOom, kFast = kCmdFast, kBlock = kCmdNoScript | kCmdBlocking;
   auto& o = *out;
-  o.push_back(Row("lpush", -3, kWrite | kDeny | kFast, 1, 1, 1, LPush, "Prepend one or multiple elements to a list", "1.0.0", "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.", wf));
-  o.push_back(Row("rpush", -3, kWrite | kDeny | kFast, 1, 1, 1, RPush, "Append one or multiple elements to a list", "1.0.0", "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.", wf));
-  o.push_back(Row("lpushx", -3, kWrite | kDeny | kFast, 1, 1, 1, LPushX, "Prepend an element to a list, only if the list exists", "2.2.0", "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.", wf));
-  o.push_back(Row("rpushx", -3, kWrite | kDeny | kFast, 1, 1, 1, RPushX, "Append an element to a list, only if the list exists", "2.2.0", "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.", wf));
-  o.push_back(Row("lpop", -2, kWrite | kFast, 1, 1, 1, LPop, "Remove and get the first elements in a list", "1.0.0", "O(N) where N is the number of elements returned", wf));
-  o.push_back(Row("rpop", -2, kWrite | kFast, 1, 1, 1, RPop, "Remove and get the last elements in a list", "1.0.0", "O(N) where N is the number of elements returned", wf));
-  o.push_back(Row("llen", 2, kRead | kFast, 1, 1, 1, LLen, "Get the length of a list", "1.0.0", "O(1)", rf));
-  o.push_back(Row("lrange", 4, kRead, 1, 1, 1, LRange, "Get a range of elements from a list", "1.0.0", "O(S+N) where S is the distance of start offset from HEAD for small lists, from nearest end (HEAD or TAIL) for large lists; and N is the number of elements in the specified range.", rs));
-  o.push_back(Row("lindex", 3, kRead, 1, 1, 1, LIndex, "Get an element from a list by its index", "1.0.0", "O(N) where N is the number of elements to traverse to get to the element at index. This makes asking for the first or the last element of the list O(1).", rs));
-  o.push_back(Row("lset", 4, kWrite | kDeny, 1, 1, 1, LSet, "Set the value of an element in a list by its index", "1.0.0", "O(N) where N is the length of the list. Setting either the first or the last element of the list is O(1).", ws));
-  o.push_back(Row("linsert", 5, kWrite | kDeny, 1, 1, 1, LInsert, "Insert an element before or after another element in a list", "2.2.0", "O(N) where N is the number of elements to traverse before seeing the value pivot. This means that inserting somewhere on the left end on the list (head) can be considered O(1) and inserting somewhere on the right end (tail) is O(N).", ws));
-  o.push_back(Row("lrem", 4, kWrite, 1, 1, 1, LRem, "Remove elements from a list", "1.0.0", "O(N+M) where N is the length of the list and M is the number of elements removed.", ws));
-  o.push_back(Row("ltrim", 4, kWrite, 1, 1, 1, LTrim, "Trim a list to the specified range", "1.0.0", "O(N) where N is the number of elements to be removed by the operation.", ws));
-  o.push_back(Row("lpos", -3, kRead, 1, 1, 1, LPos, "Return the index of matching elements on a list", "6.0.6", "O(N) where N is the number of elements in the list, for the average case. When searching for elements near the head or the tail of the list, or when the MAXLEN option is provided, the command may run in constant time.", rs));
-  o.push_back(Row("rpoplpush", 3, kWrite | kDeny, 1, 2, 1, RPopLPush, "Remove the last element in a list, prepend it to another list and return it", "1.2.0", "O(1)", ws));
-  o.push_back(Row("lmove", 5, kWrite | kDeny, 1, 2, 1, LMove, "Pop an element from a list, push it to another list and return it", "6.2.0", "O(1)", ws));
-  CommandSpec lmpop = Row("lmpop", -4, kWrite, 0, 0, 0, LMPop, "Pop elements from a list", "7.0.0", "O(N+M) where N is the number of provided keys and M is the number of elements returned.", ws);
+  o.push_back(Row("lpush", -3, kWrite | kDeny | kFast, 1, 1, 1, LPush,
+                  "Prepend one or multiple elements to a list", "1.0.0",
+                  "O(1) for each element added, so O(N) to add N elements when the command is "
+                  "called with multiple arguments.",
+                  wf));
+  o.push_back(Row("rpush", -3, kWrite | kDeny | kFast, 1, 1, 1, RPush,
+                  "Append one or multiple elements to a list", "1.0.0",
+                  "O(1) for each element added, so O(N) to add N elements when the command is "
+                  "called with multiple arguments.",
+                  wf));
+  o.push_back(Row("lpushx", -3, kWrite | kDeny | kFast, 1, 1, 1, LPushX,
+                  "Prepend an element to a list, only if the list exists", "2.2.0",
+                  "O(1) for each element added, so O(N) to add N elements when the command is "
+                  "called with multiple arguments.",
+                  wf));
+  o.push_back(Row("rpushx", -3, kWrite | kDeny | kFast, 1, 1, 1, RPushX,
+                  "Append an element to a list, only if the list exists", "2.2.0",
+                  "O(1) for each element added, so O(N) to add N elements when the command is "
+                  "called with multiple arguments.",
+                  wf));
+  o.push_back(Row("lpop", -2, kWrite | kFast, 1, 1, 1, LPop,
+                  "Remove and get the first elements in a list", "1.0.0",
+                  "O(N) where N is the number of elements returned", wf));
+  o.push_back(Row("rpop", -2, kWrite | kFast, 1, 1, 1, RPop,
+                  "Remove and get the last elements in a list", "1.0.0",
+                  "O(N) where N is the number of elements returned", wf));
+  o.push_back(Row("llen", 2, kRead | kFast, 1, 1, 1, LLen, "Get the length of a list", "1.0.0",
+                  "O(1)", rf));
+  o.push_back(Row(
+      "lrange", 4, kRead, 1, 1, 1, LRange, "Get a range of elements from a list", "1.0.0",
+      "O(S+N) where S is the distance of start offset from HEAD for small lists, from nearest end "
+      "(HEAD or TAIL) for large lists; and N is the number of elements in the specified range.",
+      rs));
+  o.push_back(Row("lindex", 3, kRead, 1, 1, 1, LIndex, "Get an element from a list by its index",
+                  "1.0.0",
+                  "O(N) where N is the number of elements to traverse to get to the element at "
+                  "index. This makes asking for the first or the last element of the list O(1).",
+                  rs));
+  o.push_back(Row("lset", 4, kWrite | kDeny, 1, 1, 1, LSet,
+                  "Set the value of an element in a list by its index", "1.0.0",
+                  "O(N) where N is the length of the list. Setting either the first or the last "
+                  "element of the list is O(1).",
+                  ws));
+  o.push_back(Row("linsert", 5, kWrite | kDeny, 1, 1, 1, LInsert,
+                  "Insert an element before or after another element in a list", "2.2.0",
+                  "O(N) where N is the number of elements to traverse before seeing the value "
+                  "pivot. This means that inserting somewhere on the left end on the list (head) "
+                  "can be considered O(1) and inserting somewhere on the right end (tail) is O(N).",
+                  ws));
+  o.push_back(
+      Row("lrem", 4, kWrite, 1, 1, 1, LRem, "Remove elements from a list", "1.0.0",
+          "O(N+M) where N is the length of the list and M is the number of elements removed.", ws));
+  o.push_back(Row("ltrim", 4, kWrite, 1, 1, 1, LTrim, "Trim a list to the specified range", "1.0.0",
+                  "O(N) where N is the number of elements to be removed by the operation.", ws));
+  o.push_back(Row("lpos", -3, kRead, 1, 1, 1, LPos,
+                  "Return the index of matching elements on a list", "6.0.6",
+                  "O(N) where N is the number of elements in the list, for the average case. When "
+                  "searching for elements near the head or the tail of the list, or when the "
+                  "MAXLEN option is provided, the command may run in constant time.",
+                  rs));
+  o.push_back(Row("rpoplpush", 3, kWrite | kDeny, 1, 2, 1, RPopLPush,
+                  "Remove the last element in a list, prepend it to another list and return it",
+                  "1.2.0", "O(1)", ws));
+  o.push_back(Row("lmove", 5, kWrite | kDeny, 1, 2, 1, LMove,
+                  "Pop an element from a list, push it to another list and return it", "6.2.0",
+                  "O(1)", ws));
+  CommandSpec lmpop =
+      Row("lmpop", -4, kWrite, 0, 0, 0, LMPop, "Pop elements from a list", "7.0.0",
+          "O(N+M) where N is the number of provided keys and M is the number of elements returned.",
+          ws);
   lmpop.keys = LMPopKeys;
   o.push_back(std::move(lmpop));
-  o.push_back(Row("blpop", -3, kWrite | kBlock, 1, -2, 1, BLPop, "Remove and get the first element in a list, or block until one is available", "2.0.0", "O(N) where N is the number of provided keys.", wb));
-  o.push_back(Row("brpop", -3, kWrite | kBlock, 1, -2, 1, BRPop, "Remove and get the last element in a list, or block until one is available", "2.0.0", "O(N) where N is the number of provided keys.", wb));
-  o.push_back(Row("brpoplpush", 4, kWrite | kDeny | kBlock, 1, 2, 1, BRPopLPush, "Pop an element from a list, push it to another list and return it; or block until one is available", "2.2.0", "O(1)", wb));
-  o.push_back(Row("blmove", 6, kWrite | kDeny | kBlock, 1, 2, 1, BLMove, "Pop an element from a list, push it to another list and return it; or block until one is available", "6.2.0", "O(1)", wb));
-  CommandSpec blmpop = Row("blmpop", -5, kWrite | kCmdBlocking, 0, 0, 0, BLMPop, "Pop elements from a list, or block until one is available", "7.0.0", "O(N+M) where N is the number of provided keys and M is the number of elements returned.", wb);
+  o.push_back(Row("blpop", -3, kWrite | kBlock, 1, -2, 1, BLPop,
+                  "Remove and get the first element in a list, or block until one is available",
+                  "2.0.0", "O(N) where N is the number of provided keys.", wb));
+  o.push_back(Row("brpop", -3, kWrite | kBlock, 1, -2, 1, BRPop,
+                  "Remove and get the last element in a list, or block until one is available",
+                  "2.0.0", "O(N) where N is the number of provided keys.", wb));
+  o.push_back(Row("brpoplpush", 4, kWrite | kDeny | kBlock, 1, 2, 1, BRPopLPush,
+                  "Pop an element from a list, push it to another list and return it; or block "
+                  "until one is available",
+                  "2.2.0", "O(1)", wb));
+  o.push_back(Row("blmove", 6, kWrite | kDeny | kBlock, 1, 2, 1, BLMove,
+                  "Pop an element from a list, push it to another list and return it; or block "
+                  "until one is available",
+                  "6.2.0", "O(1)", wb));
+  CommandSpec blmpop =
+      Row("blmpop", -5, kWrite | kCmdBlocking, 0, 0, 0, BLMPop,
+          "Pop elements from a list, or block until one is available", "7.0.0",
+          "O(N+M) where N is the number of provided keys and M is the number of elements returned.",
+          wb);
   blmpop.keys = BLMPopKeys;
   o.push_back(std::move(blmpop));
 }

@@ -36,8 +36,8 @@ std::optional<StreamId> StrictId(CommandContext& c, std::string_view arg,
 // A range bound: "-", "+", "(id" allowed. `start` selects the missing sequence (0 / max)
 // and the direction an exclusive bound moves.
 std::optional<StreamId> RangeBound(CommandContext& c, std::string_view arg, bool start) {
-  auto p = streams::ParseId(arg, IdSyntax{.missing_seq = start ? 0 : UINT64_MAX,
-                                          .allow_exclusive = true});
+  auto p = streams::ParseId(
+      arg, IdSyntax{.missing_seq = start ? 0 : UINT64_MAX, .allow_exclusive = true});
   if (p && p->exclusive && (arg == "(-" || arg == "(+")) p.reset();
   if (!p) {
     InvalidId(c);
@@ -54,8 +54,7 @@ std::optional<StreamId> RangeBound(CommandContext& c, std::string_view arg, bool
   return p->id;
 }
 
-std::optional<int64_t> Int(CommandContext& c, std::string_view arg,
-                           std::string_view message = {}) {
+std::optional<int64_t> Int(CommandContext& c, std::string_view arg, std::string_view message = {}) {
   auto v = ToInt64(arg);
   if (!v) {
     if (message.empty()) {
@@ -128,7 +127,8 @@ std::optional<size_t> ParseAddOrTrim(CommandContext& c, bool xadd, streams::AddA
     bool is_maxlen = EqualsIgnoreCase(a, "MAXLEN"), is_minid = EqualsIgnoreCase(a, "MINID");
     if ((is_maxlen || is_minid) && more > 0) {
       if (trim.strategy != streams::TrimStrategy::kNone) {
-        c.ErrorText("ERR syntax error, MAXLEN and MINID options at the same time are not compatible");
+        c.ErrorText(
+            "ERR syntax error, MAXLEN and MINID options at the same time are not compatible");
         return std::nullopt;
       }
       trim.approx = false;
@@ -365,7 +365,8 @@ std::optional<ReadArgs> ParseRead(CommandContext& c, bool xreadgroup) {
       break;
     } else if (EqualsIgnoreCase(o, "GROUP") && more >= 2) {
       if (!xreadgroup) {
-        c.ErrorText("ERR The GROUP option is only supported by XREADGROUP. You called XREAD instead.");
+        c.ErrorText(
+            "ERR The GROUP option is only supported by XREADGROUP. You called XREAD instead.");
         return std::nullopt;
       }
       a.group = c.argv[i + 1];
@@ -374,7 +375,8 @@ std::optional<ReadArgs> ParseRead(CommandContext& c, bool xreadgroup) {
       i += 2;
     } else if (EqualsIgnoreCase(o, "NOACK")) {
       if (!xreadgroup) {
-        c.ErrorText("ERR The NOACK option is only supported by XREADGROUP. You called XREAD instead.");
+        c.ErrorText(
+            "ERR The NOACK option is only supported by XREADGROUP. You called XREAD instead.");
         return std::nullopt;
       }
       a.noack = true;
@@ -419,8 +421,8 @@ std::vector<size_t> ReadKeys(std::span<const std::string_view> argv) {
 }
 
 // Writes the reply of the streams served: [[key, entries]...] (RESP2) or {key: entries}.
-void ReplyServed(CommandContext& c, const std::vector<std::pair<std::string_view,
-                                                                std::vector<Entry>>>& served) {
+void ReplyServed(CommandContext& c,
+                 const std::vector<std::pair<std::string_view, std::vector<Entry>>>& served) {
   bool resp3 = c.client.protocol >= 3;
   if (resp3) {
     c.reply.Map(served.size());
@@ -706,9 +708,9 @@ void XAutoClaim(CommandContext& c) {
   auto g = streams::CheckGroup(*c.txn, c.argv[1], c.argv[2]);
   if (!g.ok()) return c.Error(g.status());
   if (*g != GroupOutcome::kOk) return NoGroupText(c, NoSuchKeyOrGroup(c.argv[1], c.argv[2]));
-  auto r = streams::AutoClaim(*c.txn, c.argv[1], c.argv[2], c.argv[3],
-                              *min_idle < 0 ? 0 : *min_idle, *start,
-                              static_cast<uint64_t>(count), just_id);
+  auto r =
+      streams::AutoClaim(*c.txn, c.argv[1], c.argv[2], c.argv[3], *min_idle < 0 ? 0 : *min_idle,
+                         *start, static_cast<uint64_t>(count), just_id);
   if (!r.ok()) return c.Error(r.status());
   if (r->consumer_created) c.Notify('t', "xgroup-createconsumer", c.argv[1]);
   c.reply.Array(3);
@@ -799,7 +801,8 @@ void XGroupCreate(CommandContext& c) {
   auto r = streams::CreateGroup(*c.txn, c.argv[2], c.argv[3], id, mkstream, entries_read,
                                 &created_stream);
   if (!r.ok()) return c.Error(r.status());
-  if (*r == GroupOutcome::kExists) return c.ErrorText("BUSYGROUP Consumer Group name already exists");
+  if (*r == GroupOutcome::kExists)
+    return c.ErrorText("BUSYGROUP Consumer Group name already exists");
   if (created_stream) c.KeyModified(c.argv[2]);
   c.Notify('t', "xgroup-create", c.argv[2]);
   c.reply.Ok();
@@ -859,24 +862,24 @@ void ReplyHelp(CommandContext& c, std::initializer_list<std::string_view> lines)
 
 void XGroupHelp(CommandContext& c) {
   ReplyHelp(c, {
-      "XGROUP <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-      "CREATE <key> <groupname> <id|$> [option]",
-      "    Create a new consumer group. Options are:",
-      "    * MKSTREAM",
-      "      Create the empty stream if it does not exist.",
-      "    * ENTRIESREAD entries_read",
-      "      Set the group's entries_read counter (internal use).",
-      "CREATECONSUMER <key> <groupname> <consumer>",
-      "    Create a new consumer in the specified group.",
-      "DELCONSUMER <key> <groupname> <consumer>",
-      "    Remove the specified consumer.",
-      "DESTROY <key> <groupname>",
-      "    Remove the specified group.",
-      "SETID <key> <groupname> <id|$> [ENTRIESREAD entries_read]",
-      "    Set the current group ID and entries_read counter.",
-      "HELP",
-      "    Print this help.",
-  });
+                   "XGROUP <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+                   "CREATE <key> <groupname> <id|$> [option]",
+                   "    Create a new consumer group. Options are:",
+                   "    * MKSTREAM",
+                   "      Create the empty stream if it does not exist.",
+                   "    * ENTRIESREAD entries_read",
+                   "      Set the group's entries_read counter (internal use).",
+                   "CREATECONSUMER <key> <groupname> <consumer>",
+                   "    Create a new consumer in the specified group.",
+                   "DELCONSUMER <key> <groupname> <consumer>",
+                   "    Remove the specified consumer.",
+                   "DESTROY <key> <groupname>",
+                   "    Remove the specified group.",
+                   "SETID <key> <groupname> <id|$> [ENTRIESREAD entries_read]",
+                   "    Set the current group ID and entries_read counter.",
+                   "HELP",
+                   "    Print this help.",
+               });
 }
 
 // ------------------------------------------------------------------ XINFO
@@ -1024,16 +1027,16 @@ void XInfoConsumers(CommandContext& c) {
 
 void XInfoHelp(CommandContext& c) {
   ReplyHelp(c, {
-      "XINFO <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-      "CONSUMERS <key> <groupname>",
-      "    Show consumers of <groupname>.",
-      "GROUPS <key>",
-      "    Show the stream consumer groups.",
-      "STREAM <key> [FULL [COUNT <count>]",
-      "    Show information about the stream.",
-      "HELP",
-      "    Print this help.",
-  });
+                   "XINFO <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+                   "CONSUMERS <key> <groupname>",
+                   "    Show consumers of <groupname>.",
+                   "GROUPS <key>",
+                   "    Show the stream consumer groups.",
+                   "STREAM <key> [FULL [COUNT <count>]",
+                   "    Show information about the stream.",
+                   "HELP",
+                   "    Print this help.",
+               });
 }
 
 // ------------------------------------------------------------------ registration
@@ -1067,39 +1070,121 @@ void RegisterStreamCommands(std::vector<CommandSpec>* out) {
                          ws = "@write @stream @slow", rs = "@read @stream @slow";
   constexpr uint32_t kDeny = kCmdDenyOom, kFast = kCmdFast;
   auto& o = *out;
-  o.push_back(Row("xadd", -5, kWrite | kDeny | kFast, 1, 1, 1, XAdd, "Appends a new entry to a stream", "5.0.0", "O(1) when adding a new entry, O(N) when trimming where N being the number of entries evicted.", wf));
-  o.push_back(Row("xtrim", -4, kWrite, 1, 1, 1, XTrim, "Trims the stream to (approximately if '~' is passed) a certain size", "5.0.0", "O(N), with N being the number of evicted entries. Constant times are very small however, since entries are organized in macro nodes containing multiple entries that can be released with a single deallocation.", ws));
-  o.push_back(Row("xrange", -4, kRead, 1, 1, 1, XRange, "Return a range of elements in a stream, with IDs matching the specified IDs interval", "5.0.0", "O(N) with N being the number of elements being returned. If N is constant (e.g. always asking for the first 10 elements with COUNT), you can consider it O(1).", rs));
-  o.push_back(Row("xrevrange", -4, kRead, 1, 1, 1, XRevRange, "Return a range of elements in a stream, with IDs matching the specified IDs interval, in reverse order (from greater to smaller IDs) compared to XRANGE", "5.0.0", "O(N) with N being the number of elements returned. If N is constant (e.g. always asking for the first 10 elements with COUNT), you can consider it O(1).", rs));
-  o.push_back(Row("xlen", 2, kRead | kFast, 1, 1, 1, XLen, "Return the number of entries in a stream", "5.0.0", "O(1)", rf));
-  o.push_back(Row("xdel", -3, kWrite | kFast, 1, 1, 1, XDel, "Removes the specified entries from the stream. Returns the number of items actually deleted, that may be different from the number of IDs passed in case certain IDs do not exist.", "5.0.0", "O(1) for each single item to delete in the stream, regardless of the stream size.", wf));
-  o.push_back(Row("xsetid", -3, kWrite | kDeny | kFast, 1, 1, 1, XSetId, "An internal command for replicating stream values", "5.0.0", "O(1)", wf));
-  CommandSpec xread = Row("xread", -4, kRead | kCmdBlocking, 0, 0, 0, XRead, "Return never seen elements in multiple streams, with IDs greater than the ones reported by the caller for each stream. Can block.", "5.0.0", "For each stream mentioned: O(N) with N being the number of elements being returned, it means that XREAD-ing with a fixed COUNT is O(1). Note that when the BLOCK option is used, XADD will pay O(M) time in order to serve the M clients blocked on the stream getting new data.", "@read @stream @slow @blocking");
+  o.push_back(Row("xadd", -5, kWrite | kDeny | kFast, 1, 1, 1, XAdd,
+                  "Appends a new entry to a stream", "5.0.0",
+                  "O(1) when adding a new entry, O(N) when trimming where N being the number of "
+                  "entries evicted.",
+                  wf));
+  o.push_back(Row("xtrim", -4, kWrite, 1, 1, 1, XTrim,
+                  "Trims the stream to (approximately if '~' is passed) a certain size", "5.0.0",
+                  "O(N), with N being the number of evicted entries. Constant times are very small "
+                  "however, since entries are organized in macro nodes containing multiple entries "
+                  "that can be released with a single deallocation.",
+                  ws));
+  o.push_back(
+      Row("xrange", -4, kRead, 1, 1, 1, XRange,
+          "Return a range of elements in a stream, with IDs matching the specified IDs interval",
+          "5.0.0",
+          "O(N) with N being the number of elements being returned. If N is constant (e.g. always "
+          "asking for the first 10 elements with COUNT), you can consider it O(1).",
+          rs));
+  o.push_back(Row("xrevrange", -4, kRead, 1, 1, 1, XRevRange,
+                  "Return a range of elements in a stream, with IDs matching the specified IDs "
+                  "interval, in reverse order (from greater to smaller IDs) compared to XRANGE",
+                  "5.0.0",
+                  "O(N) with N being the number of elements returned. If N is constant (e.g. "
+                  "always asking for the first 10 elements with COUNT), you can consider it O(1).",
+                  rs));
+  o.push_back(Row("xlen", 2, kRead | kFast, 1, 1, 1, XLen,
+                  "Return the number of entries in a stream", "5.0.0", "O(1)", rf));
+  o.push_back(
+      Row("xdel", -3, kWrite | kFast, 1, 1, 1, XDel,
+          "Removes the specified entries from the stream. Returns the number of items actually "
+          "deleted, that may be different from the number of IDs passed in case certain IDs do not "
+          "exist.",
+          "5.0.0",
+          "O(1) for each single item to delete in the stream, regardless of the stream size.", wf));
+  o.push_back(Row("xsetid", -3, kWrite | kDeny | kFast, 1, 1, 1, XSetId,
+                  "An internal command for replicating stream values", "5.0.0", "O(1)", wf));
+  CommandSpec xread = Row("xread", -4, kRead | kCmdBlocking, 0, 0, 0, XRead,
+                          "Return never seen elements in multiple streams, with IDs greater than "
+                          "the ones reported by the caller for each stream. Can block.",
+                          "5.0.0",
+                          "For each stream mentioned: O(N) with N being the number of elements "
+                          "being returned, it means that XREAD-ing with a fixed COUNT is O(1). "
+                          "Note that when the BLOCK option is used, XADD will pay O(M) time in "
+                          "order to serve the M clients blocked on the stream getting new data.",
+                          "@read @stream @slow @blocking");
   xread.keys = ReadKeys;
   o.push_back(std::move(xread));
-  CommandSpec xreadgroup = Row("xreadgroup", -7, kWrite | kCmdBlocking, 0, 0, 0, XReadGroup, "Return new entries from a stream using a consumer group, or access the history of the pending entries for a given consumer. Can block.", "5.0.0", "For each stream mentioned: O(M) with M being the number of elements returned. If M is constant (e.g. always asking for the first 10 elements with COUNT), you can consider it O(1). On the other side when XREADGROUP blocks, XADD will pay the O(N) time in order to serve the N clients blocked on the stream getting new data.", "@write @stream @slow @blocking");
+  CommandSpec xreadgroup =
+      Row("xreadgroup", -7, kWrite | kCmdBlocking, 0, 0, 0, XReadGroup,
+          "Return new entries from a stream using a consumer group, or access the history of the "
+          "pending entries for a given consumer. Can block.",
+          "5.0.0",
+          "For each stream mentioned: O(M) with M being the number of elements returned. If M is "
+          "constant (e.g. always asking for the first 10 elements with COUNT), you can consider it "
+          "O(1). On the other side when XREADGROUP blocks, XADD will pay the O(N) time in order to "
+          "serve the N clients blocked on the stream getting new data.",
+          "@write @stream @slow @blocking");
   xreadgroup.keys = ReadKeys;
   o.push_back(std::move(xreadgroup));
-  o.push_back(Row("xack", -4, kWrite | kFast, 1, 1, 1, XAck, "Marks a pending message as correctly processed, effectively removing it from the pending entries list of the consumer group. Return value of the command is the number of messages successfully acknowledged, that is, the IDs we were actually able to resolve in the PEL.", "5.0.0", "O(1) for each message ID processed.", wf));
-  o.push_back(Row("xpending", -3, kRead, 1, 1, 1, XPending, "Return information and entries from a stream consumer group pending entries list, that are messages fetched but never acknowledged.", "5.0.0", "O(N) with N being the number of elements returned, so asking for a small fixed number of entries per call is O(1). O(M), where M is the total number of entries scanned when used with the IDLE filter. When the command returns just the summary and the list of consumers is small, it runs in O(1) time; otherwise, an additional O(N) time for iterating every consumer.", rs));
-  o.push_back(Row("xclaim", -6, kWrite | kFast, 1, 1, 1, XClaim, "Changes (or acquires) ownership of a message in a consumer group, as if the message was delivered to the specified consumer.", "5.0.0", "O(log N) with N being the number of messages in the PEL of the consumer group.", wf));
-  o.push_back(Row("xautoclaim", -6, kWrite | kFast, 1, 1, 1, XAutoClaim, "Changes (or acquires) ownership of messages in a consumer group, as if the messages were delivered to the specified consumer.", "6.2.0", "O(1) if COUNT is small.", wf));
-  CommandSpec xgroup = Row("xgroup", -2, kCmdNoStorage, 0, 0, 0, nullptr, "A container for consumer groups commands", "5.0.0", "Depends on subcommand.", "@slow");
+  o.push_back(Row(
+      "xack", -4, kWrite | kFast, 1, 1, 1, XAck,
+      "Marks a pending message as correctly processed, effectively removing it from the pending "
+      "entries list of the consumer group. Return value of the command is the number of messages "
+      "successfully acknowledged, that is, the IDs we were actually able to resolve in the PEL.",
+      "5.0.0", "O(1) for each message ID processed.", wf));
+  o.push_back(Row("xpending", -3, kRead, 1, 1, 1, XPending,
+                  "Return information and entries from a stream consumer group pending entries "
+                  "list, that are messages fetched but never acknowledged.",
+                  "5.0.0",
+                  "O(N) with N being the number of elements returned, so asking for a small fixed "
+                  "number of entries per call is O(1). O(M), where M is the total number of "
+                  "entries scanned when used with the IDLE filter. When the command returns just "
+                  "the summary and the list of consumers is small, it runs in O(1) time; "
+                  "otherwise, an additional O(N) time for iterating every consumer.",
+                  rs));
+  o.push_back(Row("xclaim", -6, kWrite | kFast, 1, 1, 1, XClaim,
+                  "Changes (or acquires) ownership of a message in a consumer group, as if the "
+                  "message was delivered to the specified consumer.",
+                  "5.0.0",
+                  "O(log N) with N being the number of messages in the PEL of the consumer group.",
+                  wf));
+  o.push_back(Row("xautoclaim", -6, kWrite | kFast, 1, 1, 1, XAutoClaim,
+                  "Changes (or acquires) ownership of messages in a consumer group, as if the "
+                  "messages were delivered to the specified consumer.",
+                  "6.2.0", "O(1) if COUNT is small.", wf));
+  CommandSpec xgroup =
+      Row("xgroup", -2, kCmdNoStorage, 0, 0, 0, nullptr, "A container for consumer groups commands",
+          "5.0.0", "Depends on subcommand.", "@slow");
   xgroup.subcommands = {
-      Row("xgroup|create", -5, kWrite | kDeny, 2, 2, 1, XGroupCreate, "Create a consumer group.", "5.0.0", "O(1)", ws),
-      Row("xgroup|setid", -5, kWrite, 2, 2, 1, XGroupSetId, "Set a consumer group to an arbitrary last delivered ID value.", "5.0.0", "O(1)", ws),
-      Row("xgroup|destroy", 4, kWrite, 2, 2, 1, XGroupDestroy, "Destroy a consumer group.", "5.0.0", "O(N) where N is the number of entries in the group's pending entries list (PEL).", ws),
-      Row("xgroup|createconsumer", 5, kWrite | kDeny, 2, 2, 1, XGroupCreateConsumer, "Create a consumer in a consumer group.", "6.2.0", "O(1)", ws),
-      Row("xgroup|delconsumer", 5, kWrite, 2, 2, 1, XGroupDelConsumer, "Delete a consumer from a consumer group.", "5.0.0", "O(1)", ws),
-      Row("xgroup|help", 2, kCmdNoStorage | kCmdLoading | kCmdStale, 0, 0, 0, XGroupHelp, "Show helpful text about the different subcommands", "5.0.0", "O(1)", "@stream @slow"),
+      Row("xgroup|create", -5, kWrite | kDeny, 2, 2, 1, XGroupCreate, "Create a consumer group.",
+          "5.0.0", "O(1)", ws),
+      Row("xgroup|setid", -5, kWrite, 2, 2, 1, XGroupSetId,
+          "Set a consumer group to an arbitrary last delivered ID value.", "5.0.0", "O(1)", ws),
+      Row("xgroup|destroy", 4, kWrite, 2, 2, 1, XGroupDestroy, "Destroy a consumer group.", "5.0.0",
+          "O(N) where N is the number of entries in the group's pending entries list (PEL).", ws),
+      Row("xgroup|createconsumer", 5, kWrite | kDeny, 2, 2, 1, XGroupCreateConsumer,
+          "Create a consumer in a consumer group.", "6.2.0", "O(1)", ws),
+      Row("xgroup|delconsumer", 5, kWrite, 2, 2, 1, XGroupDelConsumer,
+          "Delete a consumer from a consumer group.", "5.0.0", "O(1)", ws),
+      Row("xgroup|help", 2, kCmdNoStorage | kCmdLoading | kCmdStale, 0, 0, 0, XGroupHelp,
+          "Show helpful text about the different subcommands", "5.0.0", "O(1)", "@stream @slow"),
   };
   o.push_back(std::move(xgroup));
-  CommandSpec xinfo = Row("xinfo", -2, kCmdNoStorage, 0, 0, 0, nullptr, "A container for stream introspection commands", "5.0.0", "Depends on subcommand.", "@slow");
+  CommandSpec xinfo = Row("xinfo", -2, kCmdNoStorage, 0, 0, 0, nullptr,
+                          "A container for stream introspection commands", "5.0.0",
+                          "Depends on subcommand.", "@slow");
   xinfo.subcommands = {
-      Row("xinfo|stream", -3, kRead, 2, 2, 1, XInfoStream, "Get information about a stream", "5.0.0", "O(1)", rs),
-      Row("xinfo|groups", 3, kRead, 2, 2, 1, XInfoGroups, "List the consumer groups of a stream", "5.0.0", "O(1)", rs),
-      Row("xinfo|consumers", 4, kRead, 2, 2, 1, XInfoConsumers, "List the consumers in a consumer group", "5.0.0", "O(1)", rs),
-      Row("xinfo|help", 2, kCmdNoStorage | kCmdLoading | kCmdStale, 0, 0, 0, XInfoHelp, "Show helpful text about the different subcommands", "5.0.0", "O(1)", "@stream @slow"),
+      Row("xinfo|stream", -3, kRead, 2, 2, 1, XInfoStream, "Get information about a stream",
+          "5.0.0", "O(1)", rs),
+      Row("xinfo|groups", 3, kRead, 2, 2, 1, XInfoGroups, "List the consumer groups of a stream",
+          "5.0.0", "O(1)", rs),
+      Row("xinfo|consumers", 4, kRead, 2, 2, 1, XInfoConsumers,
+          "List the consumers in a consumer group", "5.0.0", "O(1)", rs),
+      Row("xinfo|help", 2, kCmdNoStorage | kCmdLoading | kCmdStale, 0, 0, 0, XInfoHelp,
+          "Show helpful text about the different subcommands", "5.0.0", "O(1)", "@stream @slow"),
   };
   o.push_back(std::move(xinfo));
 }
