@@ -7,8 +7,11 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <mutex>
+#include <set>
 #include <string>
+#include <vector>
 
 namespace keel::server {
 
@@ -31,6 +34,28 @@ struct Client {
   bool retrying = false;           // the current command is a blocked command's retry
   Connection* connection = nullptr;
   ExecBatch* batch = nullptr;  // the connection's pending group commit
+
+  // Pub/sub subscriptions (io thread only; the shared registry is server/pubsub.h).
+  std::set<std::string> channels, patterns, shard_channels;
+  size_t subscriptions() const { return channels.size() + patterns.size(); }
+  bool in_pubsub() const { return subscriptions() + shard_channels.size() > 0; }
+
+  // MULTI/EXEC state (io thread only).
+  bool in_multi = false;
+  bool in_exec = false;
+  bool multi_error = false;  // a command failed to queue: EXEC aborts
+  struct QueuedCommand {
+    const CommandSpec* spec;
+    std::vector<std::string> argv;
+  };
+  std::vector<QueuedCommand> queued;
+  struct WatchedKey {
+    int db;
+    std::string key;
+    uint64_t expire_at_ms;  // the key's expiry when watched (0 = none or absent)
+  };
+  std::vector<WatchedKey> watched;
+  std::shared_ptr<std::atomic<bool>> watch_dirty = std::make_shared<std::atomic<bool>>(false);
 
   // Read by other threads.
   std::atomic<int> db_shared{0};

@@ -19,6 +19,13 @@ constexpr std::string_view kWrongPass = "WRONGPASS invalid username-password pai
 
 void Ping(CommandContext& c) {
   if (c.argv.size() > 2) return c.ErrorText("ERR wrong number of arguments for 'ping' command");
+  if (c.client.protocol == 2 && c.client.in_pubsub()) {
+    // A subscribed RESP2 client gets PING's answer in the shape of a message.
+    c.reply.Array(2);
+    c.reply.Bulk("pong");
+    c.reply.Bulk(c.argv.size() == 2 ? c.argv[1] : std::string_view());
+    return;
+  }
   if (c.argv.size() == 2) return c.reply.Bulk(c.argv[1]);
   c.reply.SimpleString("PONG");
 }
@@ -133,6 +140,14 @@ void Select(CommandContext& c) {
 }
 
 void Reset(CommandContext& c) {
+  // Leave MULTI, forget WATCHes and subscriptions, as a new connection would be.
+  c.client.in_multi = false;
+  c.client.multi_error = false;
+  c.client.queued.clear();
+  c.server.OnClientClosed(c.client, c.client.connection);
+  if (c.client.connection != nullptr) {
+    c.client.connection->set_limit_class(Connection::LimitClass::kNormal);
+  }
   c.client.db = 0;
   c.client.db_shared.store(0);
   c.client.protocol = 2;
@@ -366,14 +381,17 @@ constexpr uint32_t kConn = kCmdNoStorage | kCmdNoScript | kCmdLoading | kCmdStal
 }  // namespace
 
 void RegisterConnectionCommands(std::vector<CommandSpec>* out) {
-  out->push_back({.name = "ping", .arity = -1, .flags = kCmdNoStorage | kCmdFast | kCmdSkipSlowlog,
+  out->push_back({.name = "ping", .arity = -1,
+                  .flags = kCmdNoStorage | kCmdFast | kCmdSkipSlowlog | kCmdPubSubContext,
                   .handler = Ping, .group = "connection", .summary = "Ping the server",
                   .since = "1.0.0", .complexity = "O(1)", .acl = "@fast @connection"});
   out->push_back({.name = "echo", .arity = 2, .flags = kCmdNoStorage | kCmdFast, .handler = Echo,
                   .group = "connection", .summary = "Echo the given string", .since = "1.0.0",
                   .complexity = "O(1)", .acl = "@fast @connection"});
   out->push_back({.name = "quit", .arity = -1,
-                  .flags = kConn | kCmdNoAuth | kCmdFast | kCmdAllowBusy, .handler = Quit,
+                  .flags = kConn | kCmdNoAuth | kCmdFast | kCmdAllowBusy | kCmdPubSubContext |
+                           kCmdTxnControl,
+                  .handler = Quit,
                   .group = "connection", .summary = "Close the connection", .since = "1.0.0",
                   .complexity = "O(1)", .acl = "@fast @connection"});
   out->push_back({.name = "hello", .arity = -1,
@@ -388,7 +406,8 @@ void RegisterConnectionCommands(std::vector<CommandSpec>* out) {
   out->push_back({.name = "select", .arity = 2, .flags = kConn | kCmdFast, .handler = Select,
                   .group = "connection", .summary = "Change the selected database",
                   .since = "1.0.0", .complexity = "O(1)", .acl = "@keyspace @fast"});
-  out->push_back({.name = "reset", .arity = 1, .flags = kConn | kCmdNoAuth | kCmdFast,
+  out->push_back({.name = "reset", .arity = 1,
+                  .flags = kConn | kCmdNoAuth | kCmdFast | kCmdPubSubContext | kCmdTxnControl,
                   .handler = Reset, .group = "connection", .summary = "Reset the connection",
                   .since = "6.2.0", .complexity = "O(1)", .acl = "@fast @connection"});
   constexpr uint32_t kSub = kConn | kCmdNoAuth;

@@ -41,6 +41,10 @@ enum CommandFlag : uint32_t {
   kCmdMayReplicate = 1u << 13,
   kCmdNoMulti = 1u << 14,
   kCmdAllowBusy = 1u << 15,
+  // Keel-internal (not shown by COMMAND): allowed in a RESP2 subscribed connection.
+  kCmdPubSubContext = 1u << 28,
+  // Keel-internal: MULTI/EXEC/DISCARD/WATCH/QUIT/RESET run at once even inside MULTI.
+  kCmdTxnControl = 1u << 29,
   // Keel-internal (not shown by COMMAND): the command takes the storage's db guard itself
   // (FLUSHDB, FLUSHALL, SWAPDB), so the dispatcher must not hold it.
   kCmdOwnsDbGuard = 1u << 30,

@@ -81,6 +81,8 @@ CommandTable::CommandTable() {
   RegisterZSetCommands(&commands_);
   RegisterListCommands(&commands_);
   RegisterStreamCommands(&commands_);
+  RegisterPubSubCommands(&commands_);
+  RegisterTransactionCommands(&commands_);
   std::sort(commands_.begin(), commands_.end(),
             [](const CommandSpec& a, const CommandSpec& b) { return a.name < b.name; });
   size_t id = 0;

@@ -24,6 +24,8 @@ void RegisterSetCommands(std::vector<CommandSpec>* out);     // server/cmd_set.c
 void RegisterZSetCommands(std::vector<CommandSpec>* out);    // server/cmd_zset.cc
 void RegisterListCommands(std::vector<CommandSpec>* out);    // server/cmd_list.cc
 void RegisterStreamCommands(std::vector<CommandSpec>* out);  // server/cmd_stream.cc
+void RegisterPubSubCommands(std::vector<CommandSpec>* out);       // server/cmd_pubsub.cc
+void RegisterTransactionCommands(std::vector<CommandSpec>* out);  // server/cmd_multi.cc
 
 class CommandTable {
  public:

@@ -6,6 +6,7 @@
 
 #include "datatypes/glob.h"
 #include "datatypes/number.h"
+#include "server/notify.h"
 
 namespace keel::server {
 namespace {
@@ -163,6 +164,15 @@ Config::Config() {
        0, INT64_MAX, {}, [](std::string_view v) -> std::string {
          return ParseOutputBufferLimits(v) ? "" : "Wrong number of arguments in buffer limit configuration.";
        }},
+      {"notify-keyspace-events", OptionType::kString, "", true,
+       "Keyspace notification classes, as Redis: K E g $ l s h z x e t m d n A.", 0, INT64_MAX,
+       {},
+       [](std::string_view v) -> std::string {
+         return ParseNotifyFlags(v) ? "" : "Invalid event class character. Use 'Ag$lshzxeKEtmdn'.";
+       },
+       [](std::string_view v) -> std::string {
+         return NotifyFlagsToString(ParseNotifyFlags(v).value_or(0));
+       }},
       {"io-threads", OptionType::kInt, "0", false,
        "I/O threads serving clients (0 = one per core).", 0, 128},
       {"tcp-keepalive", OptionType::kInt, "300", true, "TCP keepalive interval, seconds (0 = off).",
@@ -196,7 +206,7 @@ Status Config::Validate(const OptionSpec& spec, std::string_view value,
         std::string error = spec.check(value);
         if (!error.empty()) return Invalid(error);
       }
-      *normalized = value;
+      *normalized = spec.normalize != nullptr ? spec.normalize(value) : std::string(value);
       return Status::Ok();
     case OptionType::kBool: {
       std::string v = Lower(value);

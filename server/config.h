@@ -44,6 +44,8 @@ struct OptionSpec {
   std::vector<std::string> choices;  // kEnum
   // kString: extra validation; returns an error text, or empty when the value is good.
   std::string (*check)(std::string_view value) = nullptr;
+  // kString: the canonical form stored and shown by CONFIG GET (after `check` passed).
+  std::string (*normalize)(std::string_view value) = nullptr;
 };
 
 class Config {

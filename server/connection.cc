@@ -33,9 +33,9 @@ Connection::Connection(Server& server, asio::ip::tcp::socket socket, uint64_t id
       reply_(&out_),
       batch_(&server.storage()),
       block_timer_(socket_.get_executor()) {
-  batch_.set_on_commit([srv = &server](ExecBatch::Events&& events) {
-    srv->OnCommitted(std::move(events));
-  });
+  batch_.set_on_commit(
+      [srv = &server](const ExecBatch::Events& events) { srv->watches().Touch(events.modified); },
+      [srv = &server](ExecBatch::Events&& events) { srv->OnCommitted(std::move(events)); });
   client_.id = id;
   client_.batch = &batch_;
   client_.connection = this;
@@ -77,6 +77,7 @@ void Connection::Close() {
   if (closed_) return;
   closed_ = true;
   if (blocked_) FinishBlock();
+  server_.OnClientClosed(client_, this);
   boost::system::error_code ec;
   socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
   socket_.close(ec);

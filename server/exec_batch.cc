@@ -13,6 +13,9 @@ Status ExecBatch::Release(bool commit) {
     if (!st.ok()) commit_failed_ = true;
     txn_.reset();
   }
+  if (commit && st.ok() && on_commit_locked_ && !events_.modified.empty()) {
+    on_commit_locked_(events_);
+  }
   for (auto it = held_.rbegin(); it != held_.rend(); ++it) storage_->locks().UnlockStripe(*it);
   held_.clear();
   if (guard_.owns_lock()) guard_.unlock();
@@ -30,7 +33,7 @@ Status ExecBatch::Release(bool commit) {
 Status ExecBatch::Commit() { return Release(/*commit=*/true); }
 
 bool ExecBatch::full() const {
-  return txn_ && (txn_->pending_writes() >= kMaxPendingWrites ||
+  return txn_ && !atomic_ && (txn_->pending_writes() >= kMaxPendingWrites ||
                   txn_->pending_bytes() >= kMaxPendingBytes);
 }
 
@@ -44,6 +47,14 @@ Result<Txn*> ExecBatch::BeginWrite(int logical_db, std::vector<size_t> stripes) 
     Status st = Commit();
     if (!st.ok()) return st;
     missing = stripes;
+  }
+  if (!missing.empty() && atomic_) {
+    // A transaction's stripes were all taken by BeginAtomic; a key found only now (should not
+    // happen) is taken blocking rather than by committing half of the transaction.
+    for (size_t s : missing) storage_->locks().LockStripe(s);
+    held_.insert(held_.end(), missing.begin(), missing.end());
+    std::sort(held_.begin(), held_.end());
+    missing.clear();
   }
   if (!missing.empty() && !held_.empty()) {
     // Holding locks: only try. On contention, commit and start over holding nothing.
@@ -75,7 +86,23 @@ Result<Txn*> ExecBatch::BeginWrite(int logical_db, std::vector<size_t> stripes) 
   return &*txn_;
 }
 
+void ExecBatch::BeginAtomic(std::vector<size_t> stripes) {
+  (void)Commit();
+  std::sort(stripes.begin(), stripes.end());
+  stripes.erase(std::unique(stripes.begin(), stripes.end()), stripes.end());
+  guard_ = std::shared_lock<std::shared_mutex>(storage_->db_guard());
+  for (size_t s : stripes) storage_->locks().LockStripe(s);  // holding nothing: ordered, safe
+  held_ = std::move(stripes);
+  atomic_ = true;
+}
+
+Status ExecBatch::EndAtomic() {
+  atomic_ = false;
+  return Commit();
+}
+
 Txn* ExecBatch::BeginRead(int logical_db) {
+  if (!txn_ && atomic_) txn_.emplace(storage_, logical_db, TxnMode::kWrite);
   if (!txn_) return nullptr;
   txn_->BeginCommand(TxnMode::kRead, logical_db);
   return &*txn_;

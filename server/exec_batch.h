@@ -49,8 +49,21 @@ class ExecBatch {
     std::vector<KeyEvent> notifications;
   };
   Events& events() { return events_; }
-  // Called with the committed batch's events (set by the Server).
-  void set_on_commit(std::function<void(Events&&)> fn) { on_commit_ = std::move(fn); }
+  // Called with the committed batch's events (set by the Server): `locked` right after the
+  // write while the batch still holds its key locks (WATCH invalidation must happen before
+  // anyone else can lock those keys), `after` once the locks are released.
+  void set_on_commit(std::function<void(const Events&)> locked,
+                     std::function<void(Events&&)> after) {
+    on_commit_locked_ = std::move(locked);
+    on_commit_ = std::move(after);
+  }
+
+  // MULTI/EXEC: locks all `stripes` at once (committing anything pending first), then keeps
+  // every following command in this one batch, with no early commit, until EndAtomic().
+  void BeginAtomic(std::vector<size_t> stripes);
+  Status EndAtomic();
+  bool atomic() const { return atomic_; }
+  bool holds_guard() const { return guard_.owns_lock(); }
   // Set when a commit failed: the replies produced since the batch began must be discarded.
   bool commit_failed() const { return commit_failed_; }
   void clear_commit_failed() { commit_failed_ = false; }
@@ -70,7 +83,9 @@ class ExecBatch {
   Events events_;
   size_t cmd_modified_mark_ = 0;  // where the current command's events begin
   size_t cmd_notify_mark_ = 0;
+  std::function<void(const Events&)> on_commit_locked_;
   std::function<void(Events&&)> on_commit_;
+  bool atomic_ = false;
 };
 
 }  // namespace keel::server

@@ -8,8 +8,10 @@
 #include <sstream>
 
 #include "server/connection.h"
+#include "datatypes/number.h"
 #include "server/errors.h"
 #include "server/exec_batch.h"
+#include "server/notify.h"
 #include "server/log.h"
 
 namespace keel::server {
@@ -68,6 +70,7 @@ void Server::ApplyConfig(const std::string& name, const std::string& value) {
   if (name == "proto-max-bulk-len") proto_max_bulk_len_.store(config_->GetInt(name));
   if (name == "client-query-buffer-limit") query_buffer_limit_.store(config_->GetInt(name));
   if (name == "loglevel") LogSetLevel(value);
+  if (name == "notify-keyspace-events") notify_flags_.store(ParseNotifyFlags(value).value_or(0));
   if (name == "client-output-buffer-limit") {
     auto parsed = ParseOutputBufferLimits(value);
     if (parsed) {
@@ -84,7 +87,7 @@ Status Server::Start() {
   LogSetLevel(config_->GetString("loglevel"));
   LogSetFile(config_->GetString("logfile"));
   for (const char* name : {"requirepass", "proto-max-bulk-len", "client-query-buffer-limit",
-                           "client-output-buffer-limit"}) {
+                           "client-output-buffer-limit", "notify-keyspace-events"}) {
     ApplyConfig(name, config_->GetString(name));
   }
   signal(SIGPIPE, SIG_IGN);
@@ -98,6 +101,11 @@ Status Server::Start() {
   auto storage = Storage::Open(so);
   if (!storage.ok()) return storage.status();
   storage_ = std::move(storage).value();
+  // Called with the key's stripe locked: WATCH sees the expiry before anyone can lock the key.
+  storage_->set_expired_hook([this](int db, std::string_view key) {
+    watches_.TouchKey(db, std::string(key));
+    PublishKeyEvent('x', "expired", db, key);
+  });
 
   size_t n = static_cast<size_t>(config_->GetInt("io-threads"));
   if (n == 0) n = std::max(1u, std::thread::hardware_concurrency());
@@ -228,11 +236,113 @@ void Server::StopAll() {
 }
 
 void Server::ParkBlocked(CommandContext& ctx, BlockRequest request) {
+  if (ctx.client.in_exec || ctx.client.connection == nullptr) {
+    // Inside MULTI/EXEC a blocking command never blocks: it times out at once.
+    ctx.blocked = false;
+    if (request.timeout_reply == BlockRequest::TimeoutReply::kNullBulk) {
+      ctx.reply.NullBulk();
+    } else {
+      ctx.reply.NullArray();
+    }
+    return;
+  }
   ctx.client.connection->OnBlocked(std::move(request), ctx.argv);
 }
 
 void Server::OnCommitted(ExecBatch::Events&& events) {
+  for (const auto& e : events.notifications) PublishKeyEvent(e.type, e.event, e.db, e.key);
   if (!events.modified.empty()) blocking_.Wake(events.modified);
+}
+
+void Server::PublishKeyEvent(char type, std::string_view event, int db, std::string_view key) {
+  int flags = notify_flags_.load(std::memory_order_relaxed);
+  if (!(flags & NotifyClassFlag(type)) || pubsub_.empty()) return;
+  std::string prefix = "__key";
+  if (flags & kNotifyKeyspace) {
+    std::string channel = "__keyspace@" + std::to_string(db) + "__:";
+    channel.append(key);
+    pubsub_.Publish(channel, event);
+  }
+  if (flags & kNotifyKeyevent) {
+    std::string channel = "__keyevent@" + std::to_string(db) + "__:";
+    channel.append(event);
+    pubsub_.Publish(channel, key);
+  }
+}
+
+void Server::OnClientClosed(Client& client, const Connection* conn) {
+  for (const auto& ch : client.channels) pubsub_.Remove(PubSub::Kind::kChannel, ch, conn);
+  for (const auto& p : client.patterns) pubsub_.Remove(PubSub::Kind::kPattern, p, conn);
+  for (const auto& ch : client.shard_channels) pubsub_.Remove(PubSub::Kind::kShard, ch, conn);
+  client.channels.clear();
+  client.patterns.clear();
+  client.shard_channels.clear();
+  for (const auto& w : client.watched) watches_.Unwatch(w.db, w.key, client.watch_dirty);
+  client.watched.clear();
+}
+
+void Server::ExecTransaction(Client& client, resp::ReplyBuilder& reply) {
+  ExecBatch& batch = *client.batch;
+  auto queued = std::move(client.queued);
+  client.queued.clear();
+  client.in_multi = false;
+  // Lock every key of every queued command at once, following SELECTs inside the block.
+  {
+    std::vector<size_t> stripes;
+    (void)batch.Commit();
+    std::shared_lock<std::shared_mutex> guard(storage_->db_guard());
+    int db = client.db;
+    for (auto& q : queued) {
+      std::vector<std::string_view> argv(q.argv.begin(), q.argv.end());
+      CommandContext ctx{*this, client, argv, reply, *q.spec};
+      if (q.spec->name == "select" && argv.size() == 2) {
+        int64_t v;
+        if (ParseInt64(argv[1], &v) && v >= 0 && v < storage_->databases()) db = static_cast<int>(v);
+      }
+      auto s = StripesFor(ctx, db);
+      stripes.insert(stripes.end(), s.begin(), s.end());
+    }
+    guard.unlock();
+    batch.BeginAtomic(std::move(stripes));
+  }
+  // WATCH: a watched key changed (or expired) since it was watched -> null reply.
+  bool dirty = client.watch_dirty->load(std::memory_order_acquire);
+  uint64_t now = storage_->NowMs();
+  for (const auto& w : client.watched) {
+    if (w.expire_at_ms != 0 && w.expire_at_ms <= now) dirty = true;
+  }
+  for (const auto& w : client.watched) watches_.Unwatch(w.db, w.key, client.watch_dirty);
+  client.watched.clear();
+  client.watch_dirty->store(false);
+  if (dirty) {
+    (void)batch.EndAtomic();
+    reply.NullArray();
+    return;
+  }
+  client.in_exec = true;
+  reply.Array(queued.size());
+  for (auto& q : queued) {
+    std::vector<std::string_view> argv(q.argv.begin(), q.argv.end());
+    Execute(client, argv, reply);
+  }
+  client.in_exec = false;
+  (void)batch.EndAtomic();  // one RocksDB write; a failure drops the replies (see Connection)
+}
+
+std::vector<size_t> Server::StripesFor(CommandContext& ctx, int db) {
+  std::vector<size_t> stripes;
+  uint8_t pdb = storage_->PhysicalDb(db);
+  for (size_t pos : KeyPositions(ctx.spec, ctx.argv)) {
+    stripes.push_back(storage_->locks().StripeOf(pdb, ctx.argv[pos]));
+  }
+  if (ctx.spec.extra_locks != nullptr) {
+    std::vector<std::pair<int, std::string_view>> extra;
+    ctx.spec.extra_locks(ctx, &extra);
+    for (auto& [ldb, key] : extra) {
+      stripes.push_back(storage_->locks().StripeOf(storage_->PhysicalDb(ldb), key));
+    }
+  }
+  return stripes;
 }
 
 bool Server::UnblockClient(uint64_t id, bool with_error) {
@@ -276,6 +386,7 @@ void Server::Execute(Client& client, std::span<const std::string_view> argv,
     reply.Error(text);
     stats_.total_error_replies.fetch_add(1, std::memory_order_relaxed);
     if (s != nullptr) commands_.stats(*s).rejected.fetch_add(1, std::memory_order_relaxed);
+    if (client.in_multi && !client.in_exec) client.multi_error = true;
     observer_.OnCommand(s, client, argv, 0, true, true);
   };
   if (spec == nullptr) {
@@ -298,6 +409,21 @@ void Server::Execute(Client& client, std::span<const std::string_view> argv,
   if (!client.authenticated && requirepass_set() && !(spec->flags & kCmdNoAuth)) {
     return reject("NOAUTH Authentication required.", spec);
   }
+  if (client.protocol == 2 && client.in_pubsub() && !(spec->flags & kCmdPubSubContext)) {
+    return reject("ERR Can't execute '" + std::string(spec->name) +
+                      "': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are "
+                      "allowed in this context",
+                  spec);
+  }
+  if (client.in_multi && !client.in_exec && !(spec->flags & kCmdTxnControl)) {
+    if (spec->flags & kCmdNoMulti) {
+      client.multi_error = true;
+      return reject("ERR Command not allowed inside a transaction", spec);
+    }
+    client.queued.push_back(Client::QueuedCommand{spec, {argv.begin(), argv.end()}});
+    reply.SimpleString("QUEUED");
+    return;
+  }
 
   client.last_command.store(spec, std::memory_order_relaxed);
   auto start = std::chrono::steady_clock::now();
@@ -305,7 +431,8 @@ void Server::Execute(Client& client, std::span<const std::string_view> argv,
   ctx.retry = client.retrying;
   ExecBatch& batch = *client.batch;
   bool is_write = spec->flags & kCmdWrite;
-  if (batch.pending() && !is_write && (spec->first_key == 0 || (spec->flags & kCmdNoStorage))) {
+  if (batch.pending() && !batch.atomic() && !is_write &&
+      (spec->first_key == 0 || (spec->flags & kCmdNoStorage))) {
     // Keyless reads (DBSIZE, KEYS, SCAN, INFO...) see committed data only: commit first.
     (void)batch.Commit();
   }
@@ -314,20 +441,23 @@ void Server::Execute(Client& client, std::span<const std::string_view> argv,
   } else if (spec->flags & kCmdNoStorage) {
     spec->handler(ctx);
   } else if (spec->flags & kCmdOwnsDbGuard) {
-    (void)batch.Commit();
+    // FLUSHDB/FLUSHALL/SWAPDB take the storage exclusively; inside EXEC this commits the
+    // transaction's writes so far first (they are not atomic with such a command).
+    bool was_atomic = batch.atomic();
+    if (was_atomic) {
+      (void)batch.EndAtomic();
+    } else {
+      (void)batch.Commit();
+    }
     spec->handler(ctx);
+    if (was_atomic) batch.BeginAtomic({});
   } else if (is_write) {
     std::vector<size_t> stripes;
-    uint8_t db = storage_->PhysicalDb(client.db);
-    for (size_t pos : KeyPositions(*spec, argv)) {
-      stripes.push_back(storage_->locks().StripeOf(db, argv[pos]));
-    }
-    if (spec->extra_locks != nullptr) {
-      std::vector<std::pair<int, std::string_view>> extra;
-      spec->extra_locks(ctx, &extra);
-      for (auto& [ldb, key] : extra) {
-        stripes.push_back(storage_->locks().StripeOf(storage_->PhysicalDb(ldb), key));
-      }
+    {
+      // The db map may only be read under the db guard (SWAPDB changes it).
+      std::shared_lock<std::shared_mutex> guard;
+      if (!batch.holds_guard()) guard = std::shared_lock<std::shared_mutex>(storage_->db_guard());
+      stripes = StripesFor(ctx, client.db);
     }
     auto txn = batch.BeginWrite(client.db, std::move(stripes));
     if (!txn.ok()) {

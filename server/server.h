@@ -28,6 +28,8 @@
 #include "server/client.h"
 #include "server/exec_batch.h"
 #include "server/observer.h"
+#include "server/pubsub.h"
+#include "server/watch.h"
 #include "server/command_table.h"
 #include "server/config.h"
 
@@ -106,6 +108,18 @@ class Server {
   // CLIENT UNBLOCK: true if the client was blocked.
   bool UnblockClient(uint64_t id, bool with_error);
 
+  // Pub/sub, WATCH and keyspace notifications.
+  PubSub& pubsub() { return pubsub_; }
+  WatchRegistry& watches() { return watches_; }
+  // Publishes a keyspace event if notify-keyspace-events enables its class.
+  void PublishKeyEvent(char type, std::string_view event, int db, std::string_view key);
+  // Called when a connection closes: drops its subscriptions and watches.
+  void OnClientClosed(Client& client, const Connection* conn);
+  // Runs a client's queued MULTI commands atomically and replies (EXEC).
+  void ExecTransaction(Client& client, resp::ReplyBuilder& reply);
+  // The lock stripes a command needs (its keys, plus extra locks) in logical db `db`.
+  std::vector<size_t> StripesFor(CommandContext& ctx, int db);
+
  private:
   void Accept(size_t listener);
   void ApplyConfig(const std::string& name, const std::string& value);
@@ -117,6 +131,9 @@ class Server {
   ServerStats stats_;
   keys::ScanCursors scan_cursors_;
   BlockingManager blocking_;
+  PubSub pubsub_;
+  WatchRegistry watches_;
+  std::atomic<int> notify_flags_{0};
   CommandObserver observer_{*this};
 
   std::vector<std::unique_ptr<boost::asio::io_context>> io_contexts_;
