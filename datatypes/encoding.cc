@@ -22,6 +22,25 @@ std::string_view TypeName(ValueType type) {
   return "none";
 }
 
+std::string_view EncodingName(ValueType type, CompoundEncoding variant) {
+  bool large = variant == CompoundEncoding::kLarge;
+  switch (type) {
+    case ValueType::kString:
+      return "raw";
+    case ValueType::kHash:
+      return large ? "hashtable" : "listpack";
+    case ValueType::kSet:
+      return large ? "hashtable" : "intset";
+    case ValueType::kZSet:
+      return large ? "skiplist" : "listpack";
+    case ValueType::kList:
+      return "quicklist";
+    case ValueType::kStream:
+      return "stream";
+  }
+  return "unknown";
+}
+
 std::optional<ValueType> TypeFromName(std::string_view name) {
   for (auto t : {ValueType::kString, ValueType::kHash, ValueType::kSet, ValueType::kZSet,
                  ValueType::kList, ValueType::kStream}) {

@@ -8,7 +8,8 @@
 //   value = type:u8 | expire_at_ms:u64 LE | body       (Metadata)
 //     the type byte holds the ValueType in bits 0-3 and a StringEncoding in bits 4-5
 //     type kString:   body = the string's bytes
-//     compound types: body = version:u64 LE | size:u64 LE | type-specific tail
+//     compound types: body = version:u64 LE | size:u64 LE | variant:u8 | type-specific rest
+//       `variant` is the CompoundEncoding Redis would use for the value (OBJECT ENCODING)
 // Column family "subkeys" — elements of compound types (hash fields, set members...):
 //   key   = slot:u16 BE | db:u8 | key_len:u32 BE | user_key | version:u64 BE | sub_key
 //   The version ties a sub-key to one incarnation of its key, so DEL or overwrite is O(1):
@@ -51,6 +52,14 @@ enum class StringEncoding : uint8_t {
   kRaw = 1,    // modified in place (APPEND, SETRANGE, SETBIT, BITFIELD, BITOP): always raw
   kNoInt = 2,  // built as a plain string (INCRBYFLOAT): embstr or raw by length, never int
 };
+
+// Which of Redis's two encodings a compound value would have (OBJECT ENCODING): compact
+// (listpack / intset) while small, large (hashtable / skiplist) once any limit was passed;
+// like Redis, a value never converts back. Explicit values: stored as the tail's first byte.
+enum class CompoundEncoding : uint8_t { kCompact = 0, kLarge = 1 };
+// OBJECT ENCODING's name for a value of `type` in variant `variant` (Redis 7.0 names: hash
+// listpack/hashtable, set intset/hashtable, zset listpack/skiplist, list quicklist, stream).
+std::string_view EncodingName(ValueType type, CompoundEncoding variant);
 
 struct Metadata {
   ValueType type = ValueType::kString;
