@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <random>
 #include <set>
 #include <string>
 #include <thread>
@@ -343,6 +344,66 @@ TEST_F(StorageTest, CountersStayExactUnderConcurrentWriters) {
   Reopen();
   EXPECT_EQ(storage_->KeyCount(0), keys);
   EXPECT_EQ(storage_->ExpiresCount(0), exps);
+}
+
+TEST_F(StorageTest, CountersStayExactWhileTheExpiryCycleRacesWithWriters) {
+  constexpr int kWriters = 3, kOps = 600, kKeys = 40;
+  std::atomic<uint64_t> hook_calls{0};
+  storage_->set_expired_hook([&](int, std::string_view) { hook_calls.fetch_add(1); });
+  uint64_t expired_before = storage_->stats().expired_keys.load();
+  std::atomic<bool> stop{false};
+  std::thread expirer([&] {
+    while (!stop.load()) storage_->RunExpiryCycle(50);
+  });
+  std::vector<std::thread> writers;
+  for (int w = 0; w < kWriters; ++w) {
+    writers.emplace_back([this, w] {
+      std::mt19937 rng(static_cast<unsigned>(w) + 1);
+      for (int i = 0; i < kOps; ++i) {
+        std::string key = "k" + std::to_string(rng() % kKeys);
+        if (i % 4 == 0) Advance(1);
+        if (rng() % 5 == 0) {  // a reader finding expired keys queues them
+          KeyRecord rec;
+          ASSERT_TRUE(storage_->ReadKey(0, key, &rec).ok());
+          continue;
+        }
+        std::shared_lock<std::shared_mutex> g(storage_->db_guard());
+        auto lock = storage_->locks().LockKey(storage_->PhysicalDb(0), key);
+        Txn txn(storage_.get(), 0);
+        KeyRecord rec;
+        ASSERT_TRUE(txn.Load(key, &rec).ok());
+        switch (rng() % 3) {
+          case 0:
+            txn.Remove(key, &rec);
+            break;
+          case 1: {
+            Metadata meta;
+            meta.expire_at_ms = Now() + 1 + rng() % 10;
+            txn.Store(key, &rec, meta, "ttl");
+            break;
+          }
+          default:
+            txn.Store(key, &rec, Metadata{}, "plain");
+        }
+        ASSERT_TRUE(txn.Commit().ok());
+      }
+    });
+  }
+  for (auto& th : writers) th.join();
+  stop = true;
+  expirer.join();
+  Advance(1000);
+  while (storage_->RunExpiryCycle(1000) != 0) {
+  }
+  EXPECT_EQ(CountRecords(storage_->expiry_cf()), 0u);
+  EXPECT_EQ(storage_->ExpiresCount(0), 0);
+  EXPECT_EQ(storage_->KeyCount(0), static_cast<int64_t>(CountRecords(storage_->meta_cf())));
+  EXPECT_EQ(storage_->stats().expired_keys.load() - expired_before, hook_calls.load());
+  EXPECT_GT(hook_calls.load(), 0u);
+  int64_t keys = storage_->KeyCount(0);
+  Reopen();
+  EXPECT_EQ(storage_->KeyCount(0), keys);
+  EXPECT_EQ(storage_->ExpiresCount(0), 0);
 }
 
 // ------------------------------------------------------------------ expiry
