@@ -147,6 +147,7 @@ class Simulation {
     ReplicaId id = 0;
     std::unique_ptr<PaxosNode> node;
     bool retired = false;
+    int64_t retire_at = -1;
     int group = 0;
     // Durable storage.
     HardState hard_state;
@@ -200,7 +201,10 @@ class Simulation {
   void Setup() {
     std::uniform_int_distribution<int> coin(0, 3);
     forward_ = coin(rng_) < 2;
-    lease_ = coin(rng_) == 0;
+    // Without check-quorum (and its stickiness) stale replicas win elections more easily,
+    // which membership runs want: that is where reconfiguration bugs show.
+    check_quorum_ = opts_.membership_changes ? coin(rng_) < 2 : coin(rng_) != 0;
+    lease_ = check_quorum_ && coin(rng_) == 0;
     max_inflight_ = std::uniform_int_distribution<size_t>(1, 16)(rng_);
     max_entries_ = std::uniform_int_distribution<size_t>(1, 32)(rng_);
     compact_every_ = std::uniform_int_distribution<uint64_t>(8, 120)(rng_);
@@ -221,8 +225,9 @@ class Simulation {
       c.next_action = 300 + i * 7;
       clients_.push_back(c);
     }
-    Trace("options: forward=%d lease=%d inflight=%zu entries=%zu compact=%lu", forward_, lease_,
-          max_inflight_, max_entries_, static_cast<unsigned long>(compact_every_));
+    Trace("options: check_quorum=%d forward=%d lease=%d inflight=%zu entries=%zu compact=%lu",
+          check_quorum_, forward_, lease_, max_inflight_, max_entries_,
+          static_cast<unsigned long>(compact_every_));
   }
 
   Config NodeConfig(ReplicaId id) {
@@ -230,6 +235,7 @@ class Simulation {
     c.id = id;
     c.random_seed = rng_();
     c.forward_proposals = forward_;
+    c.check_quorum = check_quorum_;
     c.lease_reads = lease_;
     c.max_inflight_messages = max_inflight_;
     c.max_entries_per_message = max_entries_;
@@ -334,7 +340,11 @@ class Simulation {
       if (h.retired) continue;
       (h.node ? up : down).push_back(&h);
     }
-    switch (std::uniform_int_distribution<int>(0, 5)(rng_)) {
+    int event = std::uniform_int_distribution<int>(0, 5)(rng_);
+    if (opts_.membership_changes && std::uniform_int_distribution<int>(0, 1)(rng_) == 0) {
+      event = 6;
+    }
+    switch (event) {
       case 0:
         if (!up.empty()) Crash(*up[rng_() % up.size()]);
         break;
@@ -358,8 +368,25 @@ class Simulation {
         for (auto& [id, h] : hosts_) h.group = 0;
         Trace("heal");
         break;
-      case 4:
-        if (opts_.membership_changes) MembershipEvent();
+      case 4: {
+        // Cut off exactly the leader: it keeps believing it leads for a while, which is
+        // where stale reads and lost writes would come from.
+        Host* leader = nullptr;
+        for (Host* h : up) {
+          if (h->node->role() == Role::kLeader &&
+              (!leader || h->node->promised() > leader->node->promised())) {
+            leader = h;
+          }
+        }
+        if (leader) {
+          for (auto& [id, h] : hosts_) h.group = 0;
+          leader->group = 1;
+          Trace("isolate leader %lu", Id(leader->id));
+        }
+        break;
+      }
+      case 6:
+        MembershipEvent();
         break;
       default:
         break;  // quiet
@@ -422,12 +449,19 @@ class Simulation {
       const Membership m = h.node->committed_membership();
       for (ReplicaId r : m.removed) {
         Host& victim = hosts_[r];
-        if (victim.retired) continue;
-        Trace("retire %lu", Id(r));
-        victim.retired = true;
-        victim.node.reset();
-        ++result_.stats.members_removed;
+        // An operator shuts a removed replica down some time after its removal is
+        // committed; until then it keeps running and answering.
+        if (!victim.retired && victim.retire_at < 0) {
+          victim.retire_at = now_ + std::uniform_int_distribution<int64_t>(0, 3000)(rng_);
+        }
       }
+    }
+    for (auto& [id, h] : hosts_) {
+      if (h.retired || h.retire_at < 0 || now_ < h.retire_at) continue;
+      Trace("retire %lu", Id(id));
+      h.retired = true;
+      h.node.reset();
+      ++result_.stats.members_removed;
     }
   }
 
@@ -623,7 +657,7 @@ class Simulation {
         if (quiet || now_ < c.next_action) continue;
         StartOp(c);
       } else if (!c.waiting || now_ >= c.deadline) {
-        if (now_ >= c.next_action) Attempt(c);
+        if (now_ >= c.next_action) Attempt(c, /*timed_out=*/c.waiting);
       }
     }
   }
@@ -641,18 +675,22 @@ class Simulation {
     } else {
       c.op = OpKind::kRead;
     }
-    Attempt(c);
+    Attempt(c, false);
   }
 
-  void Attempt(Client& c) {
+  // One attempt at the client's current operation: at the leader it was told about, or after
+  // a timeout (or every third attempt) at some other replica.
+  void Attempt(Client& c, bool timed_out) {
     c.waiting = false;
     c.next_action = now_ + 5;
     if (reachable_.empty()) return;
     ReplicaId target = c.hint;
-    if (target == 0 || !reachable_.count(target) || (c.attempts % 3 == 2)) {
-      auto it = reachable_.begin();
-      std::advance(it, static_cast<long>(rng_() % reachable_.size()));
-      target = *it;
+    if (timed_out || target == 0 || !reachable_.count(target) || (c.attempts % 3 == 2)) {
+      std::vector<ReplicaId> choices;
+      for (ReplicaId id : reachable_) {
+        if (id != c.target || reachable_.size() == 1) choices.push_back(id);
+      }
+      target = choices[rng_() % choices.size()];
     }
     ++c.attempts;
     c.target = target;
@@ -662,7 +700,7 @@ class Simulation {
       c.waiting = true;
       return;
     }
-    c.deadline = now_ + std::uniform_int_distribution<int64_t>(150, 400)(rng_);
+    c.deadline = now_ + std::uniform_int_distribution<int64_t>(80, 300)(rng_);
     if (c.op == OpKind::kWrite) {
       ProposeResult r = h.node->Propose(c.key + "=" + c.value, c.id, c.seq);
       if (r.status == Status::kOk || r.status == Status::kForwarded) {
@@ -939,6 +977,7 @@ class Simulation {
   int max_delay_ = 3;
   bool forward_ = false;
   bool lease_ = false;
+  bool check_quorum_ = true;
   size_t max_inflight_ = 8;
   size_t max_entries_ = 8;
   uint64_t compact_every_ = 50;

@@ -95,7 +95,7 @@ TEST(PaxosSimulation, MembershipChangesStaySafeAndLiveUnderFaults) {
   SimOptions opts;
   opts.replicas = 3;
   opts.membership_changes = true;
-  RunSeeds("MembershipChangesStaySafeAndLiveUnderFaults", opts, kMembershipBase, 700);
+  RunSeeds("MembershipChangesStaySafeAndLiveUnderFaults", opts, kMembershipBase, 1000);
 }
 
 TEST(PaxosSimulation, SameSeedReproducesTheSameRun) {

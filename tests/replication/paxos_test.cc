@@ -297,6 +297,43 @@ TEST(PaxosTest, LeaseReadIsServedWithoutARoundUntilTheLeaseExpires) {
   EXPECT_EQ(c.replica(leader).reads.size(), 1u);  // needs a round now, and none can finish
 }
 
+TEST(PaxosTest, NoOtherReplicaIsElectedWhileALeaderLeaseHolds) {
+  Config cfg;
+  cfg.lease_reads = true;
+  TestCluster c(3, cfg);
+  const ReplicaId leader = WaitForLeader(c);
+  ASSERT_NE(leader, kNoReplica);
+  const ReplicaId rogue = OtherThan(c, {leader});
+  const ReplicaId other = OtherThan(c, {leader, rogue});
+  // The rogue has been cut off long enough to campaign at will; it is bound by no lease.
+  c.Isolate(rogue);
+  c.TickAll(30);
+  ASSERT_EQ(c.node(leader).role(), Role::kLeader);
+  // Now the leader is cut off just after a confirmed round, and the rogue reaches `other`.
+  c.HealAll();
+  c.Isolate(leader);
+  bool overlap_checked = false;
+  for (int t = 0; t < 40; ++t) {
+    c.node(rogue).Campaign();
+    c.TickAll(1);
+    const bool new_leader =
+        c.node(rogue).role() == Role::kLeader || c.node(other).role() == Role::kLeader;
+    if (c.node(leader).role() == Role::kLeader) {
+      const size_t served = c.replica(leader).reads.size();
+      ASSERT_EQ(c.node(leader).ReadIndex("probe" + std::to_string(t)), Status::kOk);
+      c.ProcessAll();
+      if (new_leader) {
+        // The old leader must need a (hopeless) round by now: its lease has expired.
+        EXPECT_EQ(c.replica(leader).reads.size(), served) << "lease read after re-election";
+        overlap_checked = true;
+      }
+    }
+    if (new_leader) break;
+  }
+  EXPECT_TRUE(overlap_checked) << "the old leader stepped down before anyone else won";
+  EXPECT_FALSE(c.replica(leader).reads.empty()) << "the lease was never used";
+}
+
 TEST(PaxosTest, NewMemberJoinsAsLearnerAndIsPromotedOnceCaughtUp) {
   TestCluster c(3);
   const ReplicaId leader = WaitForLeader(c);
