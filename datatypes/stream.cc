@@ -597,10 +597,6 @@ Status SetId(Txn& txn, std::string_view key, StreamId last_id, int64_t entries_a
   Status s = Load(txn, key, &st);
   if (!s.ok()) return s;
   if (!st.exists()) return Status(Code::kNoSuchKey);
-  if (last_id < st.meta.max_deleted_id) {
-    return Status(Code::kInvalidArgument,
-                  "The ID specified in XSETID is smaller than current max_deleted_entry_id");
-  }
   if (st.length > 0) {
     StreamId top;
     s = LastValid(txn, key, st, &top);
@@ -614,6 +610,10 @@ Status SetId(Txn& txn, std::string_view key, StreamId last_id, int64_t entries_a
                     "The entries_added specified in XSETID is smaller than the target stream "
                     "length");
     }
+  }
+  if (last_id < st.meta.max_deleted_id) {
+    return Status(Code::kInvalidArgument,
+                  "The ID specified in XSETID is smaller than current max_deleted_entry_id");
   }
   st.meta.last_id = last_id;
   if (entries_added >= 0) st.meta.entries_added = static_cast<uint64_t>(entries_added);

@@ -273,11 +273,15 @@ void BlockOn(CommandContext& c, std::vector<std::string> keys, uint64_t timeout_
   c.Block(std::move(req));
 }
 
+// Redis 7.0 answers a timed-out BLMOVE / BRPOPLPUSH with a null array like the other list
+// pops (only the can't-block case inside MULTI answers a null bulk).
+constexpr BlockRequest::TimeoutReply kMoveTimeoutReply = BlockRequest::TimeoutReply::kNullArray;
+
 void BRPopLPush(CommandContext& c) {
   auto timeout = ParseTimeout(c, c.argv[3]);
   if (!timeout) return;
   if (MoveGeneric(c, End::kRight, End::kLeft)) {
-    BlockOn(c, {std::string(c.argv[1])}, *timeout, BlockRequest::TimeoutReply::kNullBulk);
+    BlockOn(c, {std::string(c.argv[1])}, *timeout, kMoveTimeoutReply);
   }
 }
 
@@ -287,7 +291,7 @@ void BLMove(CommandContext& c) {
   auto timeout = ParseTimeout(c, c.argv[5]);
   if (!timeout) return;
   if (MoveGeneric(c, ends->first, ends->second)) {
-    BlockOn(c, {std::string(c.argv[1])}, *timeout, BlockRequest::TimeoutReply::kNullBulk);
+    BlockOn(c, {std::string(c.argv[1])}, *timeout, kMoveTimeoutReply);
   }
 }
 

@@ -722,6 +722,17 @@ void XAutoClaim(CommandContext& c) {
 
 // ------------------------------------------------------------------ XGROUP
 
+// Redis's addReplySubcommandSyntaxError: the subcommand as the client typed it.
+void SubcommandSyntax(CommandContext& c, std::string_view parent = "XGROUP") {
+  std::string_view sub = c.argv[1];
+  std::string text = "ERR unknown subcommand or wrong number of arguments for '";
+  text.append(sub.substr(0, std::min<size_t>(128, sub.find('\0'))));
+  text += "'. Try ";
+  text.append(parent);
+  text += " HELP.";
+  c.ErrorText(text);
+}
+
 // Parses MKSTREAM / ENTRIESREAD after argv[4] and checks the key and group as Redis does
 // before any subcommand runs. Returns false after replying an error.
 bool XGroupPrelude(CommandContext& c, bool* mkstream, int64_t* entries_read) {
@@ -742,10 +753,7 @@ bool XGroupPrelude(CommandContext& c, bool* mkstream, int64_t* entries_read) {
       *entries_read = *v;
       i += 2;
     } else {
-      std::string text = "ERR unknown subcommand or wrong number of arguments for '";
-      text.append(sub.substr(0, std::min<size_t>(128, sub.find('\0'))));
-      text += "'. Try XGROUP HELP.";
-      c.ErrorText(text);
+      SubcommandSyntax(c);
       return false;
     }
   }
@@ -767,13 +775,6 @@ bool XGroupPrelude(CommandContext& c, bool* mkstream, int64_t* entries_read) {
   return true;
 }
 
-void SubcommandSyntax(CommandContext& c) {
-  std::string_view sub = c.argv[1];
-  std::string text = "ERR unknown subcommand or wrong number of arguments for '";
-  text.append(sub.substr(0, std::min<size_t>(128, sub.find('\0'))));
-  text += "'. Try XGROUP HELP.";
-  c.ErrorText(text);
-}
 
 // XGROUP's subcommand id argument: "$" (nullopt) or an id.
 bool GroupId(CommandContext& c, std::string_view arg, bool strict, std::optional<StreamId>* out) {
@@ -878,7 +879,7 @@ void XGroupHelp(CommandContext& c) {
                    "SETID <key> <groupname> <id|$> [ENTRIESREAD entries_read]",
                    "    Set the current group ID and entries_read counter.",
                    "HELP",
-                   "    Print this help.",
+                   "    Prints this help.",
                });
 }
 
@@ -900,11 +901,11 @@ void XInfoStream(CommandContext& c) {
   bool full = false;
   uint64_t count = 10;
   if (c.argv.size() > 3) {
-    if (!EqualsIgnoreCase(c.argv[3], "FULL")) return c.Error(Code::kSyntax);
+    if (!EqualsIgnoreCase(c.argv[3], "FULL")) return SubcommandSyntax(c, "XINFO");
     full = true;
     if (c.argv.size() > 4) {
       if (c.argv.size() != 6 || !EqualsIgnoreCase(c.argv[4], "COUNT")) {
-        return c.Error(Code::kSyntax);
+        return SubcommandSyntax(c, "XINFO");
       }
       auto v = Int(c, c.argv[5]);
       if (!v) return;
@@ -1035,7 +1036,7 @@ void XInfoHelp(CommandContext& c) {
                    "STREAM <key> [FULL [COUNT <count>]",
                    "    Show information about the stream.",
                    "HELP",
-                   "    Print this help.",
+                   "    Prints this help.",
                });
 }
 
