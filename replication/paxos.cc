@@ -822,7 +822,7 @@ void PaxosNode::MaybePromoteLearner() {
   if (!LeaderReady() || log_.HasConfChangeAfter(commit_)) return;
   for (ReplicaId learner : log_.latest_membership().learners) {
     auto it = progress_.find(learner);
-    if (it == progress_.end() || it->second.match == 0) continue;
+    if (it == progress_.end() || it->second.match == 0 || !it->second.active) continue;
     if (it->second.match + config_.learner_promotion_lag >= commit_) {
       ConfChange cc;
       cc.type = ConfChangeType::kPromoteLearner;
@@ -835,7 +835,15 @@ void PaxosNode::MaybePromoteLearner() {
 
 void PaxosNode::BroadcastHeartbeat() {
   ++read_round_;
-  round_sent_tick_[read_round_] = now_;
+  // Only rounds younger than election_ticks can still grant a lease; forget older ones so an
+  // isolated leader (check-quorum off) does not accumulate them.
+  if (config_.lease_reads) {
+    round_sent_tick_[read_round_] = now_;
+    while (!round_sent_tick_.empty() &&
+           round_sent_tick_.begin()->second + config_.election_ticks <= now_) {
+      round_sent_tick_.erase(round_sent_tick_.begin());
+    }
+  }
   if (LeaderReady()) {
     for (PendingRead& r : reads_) {
       if (r.round != 0) continue;

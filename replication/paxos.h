@@ -68,8 +68,9 @@ struct Config {
   // Bound on committed entries handed out per Ready.
   size_t max_apply_entries = 4096;
 
-  // A learner is proposed for promotion to voter once its match index is within this many
-  // entries of the leader's commit index.
+  // A learner is proposed for promotion to voter once it has been heard from in the current
+  // check-quorum period and its match index is within this many entries of the leader's
+  // commit index.
   uint64_t learner_promotion_lag = 16;
 };
 
