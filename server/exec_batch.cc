@@ -37,17 +37,30 @@ bool ExecBatch::full() const {
                   txn_->pending_bytes() >= kMaxPendingBytes);
 }
 
-Result<Txn*> ExecBatch::BeginWrite(int logical_db, std::vector<size_t> stripes) {
+namespace {
+std::vector<size_t> Normalized(std::vector<size_t> stripes) {
   std::sort(stripes.begin(), stripes.end());
   stripes.erase(std::unique(stripes.begin(), stripes.end()), stripes.end());
-  std::vector<size_t> missing;
-  std::set_difference(stripes.begin(), stripes.end(), held_.begin(), held_.end(),
-                      std::back_inserter(missing));
+  return stripes;
+}
+}  // namespace
+
+Result<Txn*> ExecBatch::BeginWrite(int logical_db, std::vector<size_t> stripes) {
+  return BeginWrite(logical_db, [&stripes] { return stripes; });
+}
+
+Result<Txn*> ExecBatch::BeginWrite(int logical_db, const StripesFn& stripes_fn) {
   if (full()) {
     Status st = Commit();
     if (!st.ok()) return st;
-    missing = stripes;
   }
+  // Stripes depend on the db map, which SWAPDB changes: compute them under the guard, and
+  // again whenever the guard was let go.
+  if (!guard_.owns_lock()) guard_ = std::shared_lock<std::shared_mutex>(storage_->db_guard());
+  std::vector<size_t> stripes = Normalized(stripes_fn());
+  std::vector<size_t> missing;
+  std::set_difference(stripes.begin(), stripes.end(), held_.begin(), held_.end(),
+                      std::back_inserter(missing));
   if (!missing.empty() && atomic_) {
     // A transaction's stripes were all taken by BeginAtomic; a key found only now (should not
     // happen) is taken blocking rather than by committing half of the transaction.
@@ -70,10 +83,10 @@ Result<Txn*> ExecBatch::BeginWrite(int logical_db, std::vector<size_t> stripes) 
       for (size_t i = 0; i < got; ++i) storage_->locks().UnlockStripe(missing[i]);
       Status st = Commit();
       if (!st.ok()) return st;
-      missing = stripes;
+      guard_ = std::shared_lock<std::shared_mutex>(storage_->db_guard());
+      missing = Normalized(stripes_fn());
     }
   }
-  if (!guard_.owns_lock()) guard_ = std::shared_lock<std::shared_mutex>(storage_->db_guard());
   for (size_t s : missing) storage_->locks().LockStripe(s);  // holding nothing: ordered, safe
   if (!missing.empty()) {
     held_.insert(held_.end(), missing.begin(), missing.end());
@@ -86,11 +99,10 @@ Result<Txn*> ExecBatch::BeginWrite(int logical_db, std::vector<size_t> stripes) 
   return &*txn_;
 }
 
-void ExecBatch::BeginAtomic(std::vector<size_t> stripes) {
+void ExecBatch::BeginAtomic(const StripesFn& stripes_fn) {
   (void)Commit();
-  std::sort(stripes.begin(), stripes.end());
-  stripes.erase(std::unique(stripes.begin(), stripes.end()), stripes.end());
   guard_ = std::shared_lock<std::shared_mutex>(storage_->db_guard());
+  std::vector<size_t> stripes = Normalized(stripes_fn());
   for (size_t s : stripes) storage_->locks().LockStripe(s);  // holding nothing: ordered, safe
   held_ = std::move(stripes);
   atomic_ = true;

@@ -31,8 +31,12 @@ class ExecBatch {
   ExecBatch(const ExecBatch&) = delete;
   ExecBatch& operator=(const ExecBatch&) = delete;
 
-  // Locks `stripes` (plus those already held) and returns the shared transaction, ready for a
-  // write command in `logical_db`. Fails only if an early commit (to avoid deadlock) fails.
+  // Computes the lock stripes a command needs. Called with the db guard held (stripes depend
+  // on the db map that SWAPDB changes), possibly twice.
+  using StripesFn = std::function<std::vector<size_t>()>;
+  // Locks the stripes (plus those already held) and returns the shared transaction, ready for
+  // a write command in `logical_db`. Fails only if an early commit (to avoid deadlock) fails.
+  Result<Txn*> BeginWrite(int logical_db, const StripesFn& stripes);
   Result<Txn*> BeginWrite(int logical_db, std::vector<size_t> stripes);
   // For a read command: the pending transaction if any (so the connection reads its own
   // pending writes), else nullptr (read committed data directly).
@@ -60,7 +64,7 @@ class ExecBatch {
 
   // MULTI/EXEC: locks all `stripes` at once (committing anything pending first), then keeps
   // every following command in this one batch, with no early commit, until EndAtomic().
-  void BeginAtomic(std::vector<size_t> stripes);
+  void BeginAtomic(const StripesFn& stripes);
   Status EndAtomic();
   bool atomic() const { return atomic_; }
   bool holds_guard() const { return guard_.owns_lock(); }

@@ -287,10 +287,8 @@ void Server::ExecTransaction(Client& client, resp::ReplyBuilder& reply) {
   client.queued.clear();
   client.in_multi = false;
   // Lock every key of every queued command at once, following SELECTs inside the block.
-  {
+  batch.BeginAtomic([&] {
     std::vector<size_t> stripes;
-    (void)batch.Commit();
-    std::shared_lock<std::shared_mutex> guard(storage_->db_guard());
     int db = client.db;
     for (auto& q : queued) {
       std::vector<std::string_view> argv(q.argv.begin(), q.argv.end());
@@ -302,9 +300,8 @@ void Server::ExecTransaction(Client& client, resp::ReplyBuilder& reply) {
       auto s = StripesFor(ctx, db);
       stripes.insert(stripes.end(), s.begin(), s.end());
     }
-    guard.unlock();
-    batch.BeginAtomic(std::move(stripes));
-  }
+    return stripes;
+  });
   // WATCH: a watched key changed (or expired) since it was watched -> null reply.
   bool dirty = client.watch_dirty->load(std::memory_order_acquire);
   uint64_t now = storage_->NowMs();
@@ -450,16 +447,9 @@ void Server::Execute(Client& client, std::span<const std::string_view> argv,
       (void)batch.Commit();
     }
     spec->handler(ctx);
-    if (was_atomic) batch.BeginAtomic({});
+    if (was_atomic) batch.BeginAtomic([] { return std::vector<size_t>(); });
   } else if (is_write) {
-    std::vector<size_t> stripes;
-    {
-      // The db map may only be read under the db guard (SWAPDB changes it).
-      std::shared_lock<std::shared_mutex> guard;
-      if (!batch.holds_guard()) guard = std::shared_lock<std::shared_mutex>(storage_->db_guard());
-      stripes = StripesFor(ctx, client.db);
-    }
-    auto txn = batch.BeginWrite(client.db, std::move(stripes));
+    auto txn = batch.BeginWrite(client.db, [&] { return StripesFor(ctx, client.db); });
     if (!txn.ok()) {
       ctx.Error(txn.status());
     } else {
