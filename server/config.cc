@@ -273,10 +273,14 @@ Status Config::Set(const std::vector<std::pair<std::string, std::string>>& pairs
     }
     staged.emplace_back(spec, std::move(normalized));
   }
-  std::lock_guard<std::mutex> l(mu_);
-  for (auto& [spec, value] : staged) {
-    values_[spec->name] = value;
-    if (!startup && hook_) hook_(spec->name, value);
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    for (auto& [spec, value] : staged) values_[spec->name] = value;
+  }
+  // The hook runs without the lock: it may read the configuration (Server::ApplyConfig does),
+  // which would otherwise deadlock on mu_.
+  if (!startup && hook_) {
+    for (auto& [spec, value] : staged) hook_(spec->name, value);
   }
   return Status::Ok();
 }

@@ -4,7 +4,7 @@
 // then `--name value...` command-line pairs; CONFIG GET / CONFIG SET see the same names.
 // Each option has a type and validation; some can change at runtime (CONFIG SET), the rest
 // only at start-up. Owned by the Server. Thread-safe: one mutex guards the values; the
-// optional on-change hook runs under it.
+// optional on-change hook runs after it is released (the hook may read the config).
 #pragma once
 
 #include <functional>
