@@ -7,6 +7,7 @@
 #include "datatypes/glob.h"
 #include "datatypes/number.h"
 #include "server/notify.h"
+#include "server/observer.h"
 
 namespace keel::server {
 namespace {
@@ -182,6 +183,37 @@ Config::Config() {
        "RocksDB block cache size."},
       {"rocksdb-write-buffer-size", OptionType::kMemory, "64mb", false,
        "RocksDB memtable size per column family.", 1 * kMb},
+      // Observability (server/observer.h, server/metrics.h).
+      {"metrics-port", OptionType::kInt, "9121", false,
+       "Port of the Prometheus /metrics endpoint, served on the `bind` addresses (0 = off).", 0,
+       65535},
+      {"slowlog-log-slower-than", OptionType::kInt, "10000", true,
+       "Log commands running at least this many microseconds in the SLOWLOG (-1 = never, "
+       "0 = every command).",
+       -1},
+      {"slowlog-max-len", OptionType::kInt, "128", true, "Entries the SLOWLOG keeps.", 0},
+      {"latency-monitor-threshold", OptionType::kInt, "0", true,
+       "Record LATENCY events of at least this many milliseconds (0 = off).", 0},
+      {"latency-tracking", OptionType::kBool, "yes", true,
+       "Per-command latency histograms (INFO latencystats, LATENCY HISTOGRAM, "
+       "keel_command_duration_seconds)."},
+      {"latency-tracking-info-percentiles", OptionType::kString, "50 99 99.9", true,
+       "Percentiles INFO latencystats reports.", 0, INT64_MAX, {},
+       CheckPercentiles,
+       [](std::string_view v) -> std::string {
+         std::string out;
+         for (double p : ParsePercentiles(v).value_or(std::vector<double>{})) {
+           if (!out.empty()) out += " ";
+           out += ShortDouble(p);
+         }
+         return out;
+       }},
+      {"enable-debug-command", OptionType::kEnum, "no", false,
+       "Allow the DEBUG command: no, yes, or local (from loopback connections only).", 0, 0,
+       {"no", "yes", "local"}},
+      {"log-format", OptionType::kEnum, "redis", true,
+       "Log line format: redis (redis-server's) or json (one object per line).", 0, 0,
+       {"redis", "json"}},
   };
   for (const auto& s : specs_) {
     std::string normalized;
