@@ -13,6 +13,7 @@
 #include "server/exec_batch.h"
 #include "server/notify.h"
 #include "server/log.h"
+#include "server/metrics.h"
 
 namespace keel::server {
 
@@ -38,6 +39,7 @@ std::string RandomHex(size_t n) {
 }  // namespace
 
 Server::Server(std::unique_ptr<Config> config) : config_(std::move(config)) {
+  metrics_ = std::make_unique<Metrics>(*this);
   run_id_ = RandomHex(40);
   start_ms_ = NowMs();
   config_->set_hook([this](const std::string& name, const std::string& value) {
@@ -70,6 +72,7 @@ void Server::ApplyConfig(const std::string& name, const std::string& value) {
   if (name == "proto-max-bulk-len") proto_max_bulk_len_.store(config_->GetInt(name));
   if (name == "client-query-buffer-limit") query_buffer_limit_.store(config_->GetInt(name));
   if (name == "loglevel") LogSetLevel(value);
+  observer_.ApplyConfig(name, value);  // slowlog-*, latency-*, log-format
   if (name == "notify-keyspace-events") notify_flags_.store(ParseNotifyFlags(value).value_or(0));
   if (name == "client-output-buffer-limit") {
     auto parsed = ParseOutputBufferLimits(value);
@@ -88,6 +91,9 @@ Status Server::Start() {
   LogSetFile(config_->GetString("logfile"));
   for (const char* name : {"requirepass", "proto-max-bulk-len", "client-query-buffer-limit",
                            "client-output-buffer-limit", "notify-keyspace-events"}) {
+    ApplyConfig(name, config_->GetString(name));
+  }
+  for (const char* name : CommandObserver::kConfigOptions) {
     ApplyConfig(name, config_->GetString(name));
   }
   signal(SIGPIPE, SIG_IGN);
@@ -158,6 +164,7 @@ Status Server::Start() {
                              std::to_string(n) + " appendfsync=" +
                              std::string(FsyncPolicyName(so.fsync)));
   Log(LogLevel::kNotice, "Ready to accept connections tcp on port " + std::to_string(port_));
+  metrics_->Start();  // never fails the start: an unbindable metrics port is logged
   return Status::Ok();
 }
 
@@ -206,6 +213,7 @@ void Server::StopAll() {
     if (stopped_) return;
     stopped_ = true;
   }
+  metrics_->Stop();  // no scrape may read storage while it closes
   if (!io_contexts_.empty()) {
     Log(LogLevel::kWarning, "User requested shutdown...");
     // Close listeners and clients on their own threads, then stop the loops.
@@ -381,6 +389,7 @@ void Server::Execute(Client& client, std::span<const std::string_view> argv,
   const CommandSpec* spec = commands_.Find(argv[0]);
   auto reject = [&](const std::string& text, const CommandSpec* s) {
     reply.Error(text);
+    observer_.OnErrorReply(text);
     stats_.total_error_replies.fetch_add(1, std::memory_order_relaxed);
     if (s != nullptr) commands_.stats(*s).rejected.fetch_add(1, std::memory_order_relaxed);
     if (client.in_multi && !client.in_exec) client.multi_error = true;

@@ -36,6 +36,7 @@
 namespace keel::server {
 
 class Connection;
+class Metrics;
 
 inline constexpr std::string_view kKeelVersion = "0.1.0";
 // The Redis version whose behaviour Keel implements (what INFO and HELLO report).
@@ -102,6 +103,8 @@ class Server {
   // Blocking commands and post-commit events.
   BlockingManager& blocking() { return blocking_; }
   CommandObserver& observer() { return observer_; }
+  // The Prometheus endpoint and registry (server/metrics.h); exists from construction.
+  Metrics& metrics() { return *metrics_; }
   void ParkBlocked(CommandContext& ctx, BlockRequest request);
   // Called (on the committing thread, after locks are released) with a batch's events.
   void OnCommitted(ExecBatch::Events&& events);
@@ -135,6 +138,7 @@ class Server {
   WatchRegistry watches_;
   std::atomic<int> notify_flags_{0};
   CommandObserver observer_{*this};
+  std::unique_ptr<Metrics> metrics_;
 
   std::vector<std::unique_ptr<boost::asio::io_context>> io_contexts_;
   std::vector<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
