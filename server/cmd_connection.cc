@@ -145,6 +145,7 @@ void Reset(CommandContext& c) {
   c.client.multi_error = false;
   c.client.queued.clear();
   c.server.OnClientClosed(c.client, c.client.connection);
+  c.server.observer().monitors().Remove(c.client.id);  // leave MONITOR mode
   if (c.client.connection != nullptr) {
     c.client.connection->set_limit_class(Connection::LimitClass::kNormal);
   }
@@ -168,7 +169,6 @@ std::string ClientLine(Server& server, Client& cl) {
     std::lock_guard<std::mutex> l(cl.mu);
     name = cl.name;
   }
-  (void)server;
   uint64_t qbuf = cl.query_buffer_bytes.load(std::memory_order_relaxed);
   uint64_t omem = cl.output_buffer_bytes.load(std::memory_order_relaxed);
   std::string out;
@@ -179,7 +179,10 @@ std::string ClientLine(Server& server, Client& cl) {
   out += " name=" + name;
   out += " age=" + std::to_string((now - cl.created_ms) / 1000);
   out += " idle=" + std::to_string((now - cl.last_active_ms.load(std::memory_order_relaxed)) / 1000);
-  out += cl.blocked.load(std::memory_order_relaxed) ? " flags=b" : " flags=N";
+  std::string flags;
+  if (server.observer().monitors().Contains(cl.id)) flags += 'O';
+  if (cl.blocked.load(std::memory_order_relaxed)) flags += 'b';
+  out += " flags=" + (flags.empty() ? std::string("N") : flags);
   out += " db=" + std::to_string(cl.db_shared.load(std::memory_order_relaxed));
   out += " sub=0 psub=0 ssub=0 multi=-1";
   out += " qbuf=" + std::to_string(qbuf);

@@ -1,13 +1,17 @@
 // Server commands: COMMAND CONFIG INFO DBSIZE FLUSHDB FLUSHALL SWAPDB TIME SHUTDOWN.
 #include <sys/resource.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <cmath>
 #include <fstream>
 
 #include "datatypes/glob.h"
 #include "server/cmd_util.h"
 #include "server/command_table.h"
+#include "server/connection.h"
+#include "server/metrics.h"
 #include "server/server.h"
 
 namespace keel::server {
@@ -243,6 +247,8 @@ void ConfigResetStat(CommandContext& c) {
   ss.net_input_bytes = 0;
   ss.net_output_bytes = 0;
   ss.total_error_replies = 0;
+  ss.unexpected_error_replies = 0;
+  c.server.observer().ResetStats();  // latency histograms, error stats
   auto& st = c.storage().stats();
   st.expired_keys = 0;
   st.keyspace_hits = 0;
@@ -274,13 +280,6 @@ uint64_t NowMs() {
                                    .count());
 }
 
-uint64_t RssBytes() {
-  std::ifstream f("/proc/self/statm");
-  uint64_t size = 0, resident = 0;
-  f >> size >> resident;
-  return resident * static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
-}
-
 std::string Human(uint64_t bytes) {
   char buf[32];
   double b = static_cast<double>(bytes);
@@ -295,6 +294,37 @@ std::string Human(uint64_t bytes) {
   }
   return buf;
 }
+
+std::string Fixed(double v, int decimals) {
+  char buf[64];
+  snprintf(buf, sizeof(buf), "%.*f", decimals, v);
+  return buf;
+}
+
+std::string OsName() {
+  utsname u{};
+  if (uname(&u) != 0) return "Linux";
+  return std::string(u.sysname) + " " + u.release + " " + u.machine;
+}
+
+std::string Executable() {
+  char buf[4096];
+  ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
+  return n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string();
+}
+
+// INFO's sections in the order Redis prints them, and which ones INFO / INFO default print.
+struct InfoSectionName {
+  std::string_view name;
+  bool in_default;
+};
+constexpr InfoSectionName kInfoSections[] = {
+    {"server", true},       {"clients", true},       {"memory", true},
+    {"persistence", true},  {"stats", true},         {"replication", true},
+    {"cpu", true},          {"modules", true},       {"commandstats", false},
+    {"errorstats", true},   {"latencystats", false}, {"cluster", true},
+    {"keyspace", true},
+};
 
 std::string InfoSection(CommandContext& c, std::string_view section) {
   Server& s = c.server;
@@ -311,70 +341,161 @@ std::string InfoSection(CommandContext& c, std::string_view section) {
   if (section == "server") {
     o += "# Server\r\n";
     line("redis_version", std::string(kRedisCompatVersion));
-    line("keel_version", std::string(kKeelVersion));
+    line("redis_git_sha1", "00000000");
+    line("redis_git_dirty", "0");
+    line("redis_build_id", "0");
     line("redis_mode", "standalone");
-    line("os", "Linux");
+    line("os", OsName());
     num("arch_bits", sizeof(void*) * 8);
+    line("monotonic_clock", "POSIX clock_gettime");
     line("multiplexing_api", "epoll");
+    line("atomicvar_api", "c11-builtin");
+    line("gcc_version", std::to_string(__GNUC__) + "." + std::to_string(__GNUC_MINOR__) + "." +
+                            std::to_string(__GNUC_PATCHLEVEL__));
     num("process_id", static_cast<uint64_t>(getpid()));
+    line("process_supervised", "no");
     line("run_id", s.run_id());
     num("tcp_port", s.port());
     num("server_time_usec", now * 1000);
     num("uptime_in_seconds", (now - s.start_ms()) / 1000);
     num("uptime_in_days", (now - s.start_ms()) / 86400000);
-    num("io_threads_active", s.io_threads());
+    num("hz", 10);
+    num("configured_hz", 10);
+    num("lru_clock", (now / 1000) & ((1u << 24) - 1));
+    line("executable", Executable());
     line("config_file", s.config().config_file());
+    num("io_threads_active", s.io_threads() > 1 ? 1 : 0);
+    line("keel_version", std::string(kKeelVersion));
+    num("keel_io_threads", s.io_threads());
+    num("keel_metrics_port", s.metrics().port());
   } else if (section == "clients") {
     o += "# Clients\r\n";
+    uint64_t max_in = 0, max_out = 0;
+    for (const auto& conn : s.Clients()) {
+      max_in = std::max(max_in, conn->client().query_buffer_bytes.load(std::memory_order_relaxed));
+      max_out =
+          std::max(max_out, conn->client().output_buffer_bytes.load(std::memory_order_relaxed));
+    }
     num("connected_clients", s.client_count());
+    num("cluster_connections", 0);
     num("maxclients", static_cast<uint64_t>(s.config().GetInt("maxclients")));
+    num("client_recent_max_input_buffer", max_in);
+    num("client_recent_max_output_buffer", max_out);
     num("blocked_clients", s.blocking().blocked_clients());
+    num("tracking_clients", 0);
+    num("clients_in_timeout_table", 0);
   } else if (section == "memory") {
     o += "# Memory\r\n";
-    uint64_t rss = RssBytes();
+    uint64_t rss = ProcessRssBytes();
+    uint64_t peak = std::max(rss, s.metrics().peak_rss_bytes());
+    uint64_t system = static_cast<uint64_t>(sysconf(_SC_PHYS_PAGES)) *
+                      static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
     num("used_memory", rss);
     line("used_memory_human", Human(rss));
     num("used_memory_rss", rss);
     line("used_memory_rss_human", Human(rss));
+    num("used_memory_peak", peak);
+    line("used_memory_peak_human", Human(peak));
+    line("used_memory_peak_perc",
+         Fixed(peak > 0 ? 100.0 * static_cast<double>(rss) / static_cast<double>(peak) : 100.0,
+               2) +
+             "%");
+    num("number_of_cached_scripts", 0);
+    num("total_system_memory", system);
+    line("total_system_memory_human", Human(system));
     num("maxmemory", 0);
+    line("maxmemory_human", "0B");
     line("maxmemory_policy", "noeviction");
-    num("rocksdb_block_cache_usage", st.IntProperty("rocksdb.block-cache-usage") / 4);
+    line("mem_fragmentation_ratio", "1.00");  // used_memory is the RSS itself
+    num("mem_fragmentation_bytes", 0);
+    line("mem_allocator", "libc");
+    num("active_defrag_running", 0);
+    num("lazyfree_pending_objects", 0);
+    num("rocksdb_block_cache_usage", DbIntProperty(st, "rocksdb.block-cache-usage"));
+    num("rocksdb_block_cache_capacity", DbIntProperty(st, "rocksdb.block-cache-capacity"));
     num("rocksdb_memtables_bytes", st.IntProperty("rocksdb.cur-size-all-mem-tables"));
     num("rocksdb_table_readers_bytes", st.IntProperty("rocksdb.estimate-table-readers-mem"));
   } else if (section == "persistence") {
     o += "# Persistence\r\n";
+    uint64_t bg_errors = DbIntProperty(st, "rocksdb.background-errors");
     num("loading", 0);
-    num("aof_enabled", 1);
-    line("appendfsync", std::string(FsyncPolicyName(st.fsync_policy())));
+    num("async_loading", 0);
+    num("rdb_changes_since_last_save", 0);
     num("rdb_bgsave_in_progress", 0);
+    num("rdb_last_save_time", s.start_ms() / 1000);
+    line("rdb_last_bgsave_status", "ok");
+    line("rdb_last_bgsave_time_sec", "-1");
+    line("rdb_current_bgsave_time_sec", "-1");
+    num("rdb_saves", 0);
+    num("aof_enabled", 1);
     num("aof_rewrite_in_progress", 0);
+    num("aof_rewrite_scheduled", 0);
+    line("aof_last_bgrewrite_status", "ok");
+    num("aof_rewrites", 0);
+    line("aof_last_write_status", bg_errors == 0 ? "ok" : "err");
+    line("appendfsync", std::string(FsyncPolicyName(st.fsync_policy())));
     num("rocksdb_wal_syncs", st.stats().wal_syncs.load());
     num("rocksdb_live_sst_files_size", st.IntProperty("rocksdb.live-sst-files-size"));
     num("rocksdb_estimate_pending_compaction_bytes",
         st.IntProperty("rocksdb.estimate-pending-compaction-bytes"));
-    num("rocksdb_actual_delayed_write_rate", st.IntProperty("rocksdb.actual-delayed-write-rate"));
-    num("rocksdb_is_write_stopped", st.IntProperty("rocksdb.is-write-stopped"));
+    num("rocksdb_actual_delayed_write_rate",
+        DbIntProperty(st, "rocksdb.actual-delayed-write-rate"));
+    num("rocksdb_is_write_stopped", DbIntProperty(st, "rocksdb.is-write-stopped"));
+    auto [slowdowns, stops] = WriteStallCounts(st);
+    num("rocksdb_write_stall_slowdowns", slowdowns);
+    num("rocksdb_write_stall_stops", stops);
+    num("rocksdb_background_errors", bg_errors);
   } else if (section == "stats") {
     o += "# Stats\r\n";
     auto& ss = s.stats();
+    Metrics& m = s.metrics();
     num("total_connections_received", ss.connections_received.load());
     num("total_commands_processed", ss.commands_processed.load());
+    num("instantaneous_ops_per_sec",
+        static_cast<uint64_t>(std::llround(m.instantaneous_ops_per_sec())));
     num("total_net_input_bytes", ss.net_input_bytes.load());
     num("total_net_output_bytes", ss.net_output_bytes.load());
+    num("total_net_repl_input_bytes", 0);
+    num("total_net_repl_output_bytes", 0);
+    line("instantaneous_input_kbps", Fixed(m.instantaneous_input_kbps(), 2));
+    line("instantaneous_output_kbps", Fixed(m.instantaneous_output_kbps(), 2));
+    line("instantaneous_input_repl_kbps", "0.00");
+    line("instantaneous_output_repl_kbps", "0.00");
     num("rejected_connections", ss.rejected_connections.load());
+    num("sync_full", 0);
+    num("sync_partial_ok", 0);
+    num("sync_partial_err", 0);
     num("expired_keys", st.stats().expired_keys.load());
+    line("expired_stale_perc", "0.00");
+    num("expired_time_cap_reached_count", 0);
+    num("expire_cycle_cpu_milliseconds", 0);
     num("evicted_keys", 0);
+    num("evicted_clients", 0);
     num("keyspace_hits", st.stats().keyspace_hits.load());
     num("keyspace_misses", st.stats().keyspace_misses.load());
-    num("pubsub_channels", 0);
-    num("pubsub_patterns", 0);
+    num("pubsub_channels", s.pubsub().Channels(PubSub::Kind::kChannel, "").size());
+    num("pubsub_patterns", static_cast<uint64_t>(s.pubsub().NumPatterns()));
+    num("pubsubshard_channels", s.pubsub().Channels(PubSub::Kind::kShard, "").size());
+    num("latest_fork_usec", 0);
+    num("total_forks", 0);
+    num("tracking_total_keys", 0);
+    num("tracking_total_items", 0);
+    num("tracking_total_prefixes", 0);
+    num("unexpected_error_replies", ss.unexpected_error_replies.load());
     num("total_error_replies", ss.total_error_replies.load());
+    num("dump_payload_sanitizations", 0);
+    num("rocksdb_block_cache_hits", s.observer().block_cache_hits());
+    num("rocksdb_block_cache_misses", s.observer().block_cache_misses());
   } else if (section == "replication") {
     o += "# Replication\r\n";
     line("role", "master");
     num("connected_slaves", 0);
+    line("master_failover_state", "no-failover");
     line("master_replid", s.run_id());
+    line("master_replid2", std::string(40, '0'));
     num("master_repl_offset", 0);
+    line("second_repl_offset", "-1");
+    num("repl_backlog_active", 0);
   } else if (section == "cpu") {
     o += "# CPU\r\n";
     rusage ru{};
@@ -386,6 +507,10 @@ std::string InfoSection(CommandContext& c, std::string_view section) {
     snprintf(buf, sizeof(buf), "%ld.%06ld", static_cast<long>(ru.ru_utime.tv_sec),
              static_cast<long>(ru.ru_utime.tv_usec));
     line("used_cpu_user", buf);
+    line("used_cpu_sys_children", "0.000000");
+    line("used_cpu_user_children", "0.000000");
+  } else if (section == "modules") {
+    o += "# Modules\r\n";
   } else if (section == "commandstats") {
     o += "# Commandstats\r\n";
     for (const CommandSpec* spec : s.commands().all()) {
@@ -393,13 +518,33 @@ std::string InfoSection(CommandContext& c, std::string_view section) {
       uint64_t calls = cs.calls.load(), rejected = cs.rejected.load();
       if (calls == 0 && rejected == 0) continue;
       uint64_t usec = cs.usec.load();
-      char per[32];
-      snprintf(per, sizeof(per), "%.2f", calls ? static_cast<double>(usec) / calls : 0.0);
       line("cmdstat_" + std::string(spec->name),
            "calls=" + std::to_string(calls) + ",usec=" + std::to_string(usec) +
-               ",usec_per_call=" + per + ",rejected_calls=" + std::to_string(rejected) +
+               ",usec_per_call=" + Fixed(calls ? static_cast<double>(usec) / calls : 0.0, 2) +
+               ",rejected_calls=" + std::to_string(rejected) +
                ",failed_calls=" + std::to_string(cs.failed.load()));
     }
+  } else if (section == "errorstats") {
+    o += "# Errorstats\r\n";
+    for (const auto& [code, n] : s.observer().errors().Snapshot()) {
+      line("errorstat_" + code, "count=" + std::to_string(n));
+    }
+  } else if (section == "latencystats") {
+    o += "# Latencystats\r\n";
+    auto percentiles = s.observer().info_percentiles();
+    for (const CommandSpec* spec : s.commands().all()) {
+      CommandHistograms::Snapshot snap;
+      if (!s.observer().histograms().Read(spec->id, &snap)) continue;
+      std::string v;
+      for (double p : percentiles) {
+        if (!v.empty()) v += ",";
+        v += "p" + ShortDouble(p) + "=" + Fixed(CommandHistograms::Percentile(snap, p), 3);
+      }
+      line("latency_percentiles_usec_" + std::string(spec->name), v);
+    }
+  } else if (section == "cluster") {
+    o += "# Cluster\r\n";
+    num("cluster_enabled", 0);
   } else if (section == "keyspace") {
     o += "# Keyspace\r\n";
     for (int db = 0; db < st.databases(); ++db) {
@@ -412,30 +557,34 @@ std::string InfoSection(CommandContext& c, std::string_view section) {
   return o;
 }
 
+// INFO [section ...]: the named sections (case-insensitive; "default", "all" and
+// "everything" as in Redis 7.0), printed in Redis's section order whatever the argument
+// order; unknown names are ignored.
 void Info(CommandContext& c) {
-  static const std::vector<std::string_view> kDefault = {
-      "server", "clients", "memory", "persistence", "stats", "replication", "cpu", "keyspace"};
-  std::vector<std::string> sections;
-  bool all = c.argv.size() == 1;
+  std::vector<bool> wanted(std::size(kInfoSections), false);
+  auto want_default = [&](bool all) {
+    for (size_t i = 0; i < wanted.size(); ++i) {
+      if (all || kInfoSections[i].in_default) wanted[i] = true;
+    }
+  };
+  if (c.argv.size() == 1) want_default(false);
   for (size_t i = 1; i < c.argv.size(); ++i) {
-    std::string s(c.argv[i]);
-    for (char& ch : s) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-    if (s == "all" || s == "everything" || s == "default") {
-      all = true;
-      if (s != "default") sections.push_back("commandstats");
+    std::string name(c.argv[i]);
+    for (char& ch : name) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    if (name == "default") {
+      want_default(false);
+    } else if (name == "all" || name == "everything") {
+      want_default(true);
     } else {
-      sections.push_back(s);
+      for (size_t j = 0; j < wanted.size(); ++j) {
+        if (kInfoSections[j].name == name) wanted[j] = true;
+      }
     }
   }
-  std::vector<std::string> order;
-  if (all) order.assign(kDefault.begin(), kDefault.end());
-  for (auto& s : sections) {
-    if (std::find(order.begin(), order.end(), s) == order.end()) order.push_back(s);
-  }
   std::string text;
-  for (const auto& s : order) {
-    std::string part = InfoSection(c, s);
-    if (part.empty()) continue;
+  for (size_t i = 0; i < wanted.size(); ++i) {
+    if (!wanted[i]) continue;
+    std::string part = InfoSection(c, kInfoSections[i].name);
     if (!text.empty()) text += "\r\n";
     text += part;
   }

@@ -39,12 +39,15 @@ Storage& CommandContext::storage() { return server.storage(); }
 
 void CommandContext::Error(const Status& status) {
   failed = true;
-  reply.Error(server::ErrorText(status, spec.name));
+  std::string text = server::ErrorText(status, spec.name);
+  reply.Error(text);
+  server.observer().OnErrorReply(text);
 }
 
 void CommandContext::ErrorText(std::string_view text) {
   failed = true;
   reply.Error(text);
+  server.observer().OnErrorReply(text);
 }
 
 void CommandContext::KeyModified(std::string_view key, int db) {
@@ -83,6 +86,7 @@ CommandTable::CommandTable() {
   RegisterStreamCommands(&commands_);
   RegisterPubSubCommands(&commands_);
   RegisterTransactionCommands(&commands_);
+  RegisterIntrospectionCommands(&commands_);
   std::sort(commands_.begin(), commands_.end(),
             [](const CommandSpec& a, const CommandSpec& b) { return a.name < b.name; });
   size_t id = 0;

@@ -26,6 +26,7 @@ void RegisterListCommands(std::vector<CommandSpec>* out);    // server/cmd_list.
 void RegisterStreamCommands(std::vector<CommandSpec>* out);  // server/cmd_stream.cc
 void RegisterPubSubCommands(std::vector<CommandSpec>* out);       // server/cmd_pubsub.cc
 void RegisterTransactionCommands(std::vector<CommandSpec>* out);  // server/cmd_multi.cc
+void RegisterIntrospectionCommands(std::vector<CommandSpec>* out);  // server/cmd_introspection.cc
 
 class CommandTable {
  public:
