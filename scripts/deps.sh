@@ -11,6 +11,10 @@ KEEL_PACKAGES=(
   prometheus-cpp-dev libgtest-dev libbenchmark-dev
   # the reference server and real clients for redis_compat_tests/ and bench/
   redis-server redis-tools python3 python3-redis python3-pytest
+  # Node.js clients (ioredis from the npm registry) for the queue and pub/sub tests
+  nodejs npm
+  # a real Prometheus server and promtool for the observability tests
+  prometheus
 )
 
 missing=()
