@@ -12,16 +12,18 @@ void AppendBulk(std::string* out, std::string_view s) {
   *out += "\r\n";
 }
 
-// The message as RESP2 (*n) and RESP3 (>n) pushes: kind, [pattern], channel, payload.
-std::shared_ptr<const Connection::Message> Encode(std::string_view kind, std::string_view pattern,
+// The message as RESP2 (*n) and RESP3 (>n) pushes: kind, [pattern], channel, payload. The
+// pattern is there whenever `pattern` is given, also when it is the empty pattern "".
+std::shared_ptr<const Connection::Message> Encode(std::string_view kind,
+                                                  const std::string_view* pattern,
                                                   std::string_view channel,
                                                   std::string_view payload) {
   std::string body;
   AppendBulk(&body, kind);
-  if (!pattern.empty()) AppendBulk(&body, pattern);
+  if (pattern != nullptr) AppendBulk(&body, *pattern);
   AppendBulk(&body, channel);
   AppendBulk(&body, payload);
-  std::string count = std::to_string(pattern.empty() ? 3 : 4) + "\r\n";
+  std::string count = std::to_string(pattern == nullptr ? 3 : 4) + "\r\n";
   auto m = std::make_shared<Connection::Message>();
   m->resp2 = "*" + count + body;
   m->resp3 = ">" + count + body;
@@ -65,14 +67,15 @@ int64_t PubSub::Publish(std::string_view channel, std::string_view message) {
     auto& channels = table(Kind::kChannel);
     auto it = channels.find(channel);
     if (it != channels.end()) {
-      auto msg = Encode("message", "", channel, message);
+      auto msg = Encode("message", nullptr, channel, message);
       for (const auto& s : it->second) {
         if (auto c = s.conn.lock()) out.emplace_back(std::move(c), msg);
       }
     }
     for (const auto& [pattern, subs] : table(Kind::kPattern)) {
       if (!GlobMatch(pattern, channel)) continue;
-      auto msg = Encode("pmessage", pattern, channel, message);
+      std::string_view pat(pattern);
+      auto msg = Encode("pmessage", &pat, channel, message);
       for (const auto& s : subs) {
         if (auto c = s.conn.lock()) out.emplace_back(std::move(c), msg);
       }
@@ -90,7 +93,7 @@ int64_t PubSub::SPublish(std::string_view channel, std::string_view message) {
     auto& shards = table(Kind::kShard);
     auto it = shards.find(channel);
     if (it == shards.end()) return 0;
-    msg = Encode("smessage", "", channel, message);
+    msg = Encode("smessage", nullptr, channel, message);
     for (const auto& s : it->second) {
       if (auto c = s.conn.lock()) out.push_back(std::move(c));
     }
