@@ -1,5 +1,9 @@
 // Pub/Sub commands: SUBSCRIBE UNSUBSCRIBE PSUBSCRIBE PUNSUBSCRIBE SSUBSCRIBE SUNSUBSCRIBE
 // PUBLISH SPUBLISH PUBSUB (CHANNELS NUMSUB NUMPAT SHARDCHANNELS SHARDNUMSUB HELP).
+#include <algorithm>
+#include <string>
+#include <vector>
+
 #include "server/cmd_util.h"
 #include "server/command_table.h"
 #include "server/connection.h"
@@ -87,8 +91,21 @@ void SPublish(CommandContext& c) {
 }
 
 void ChannelsGeneric(CommandContext& c, Kind kind) {
-  std::string_view pattern = c.argv.size() == 3 ? c.argv[2] : std::string_view();
-  auto names = c.server.pubsub().Channels(kind, pattern);
+  if (c.argv.size() > 3) {
+    // Redis's addReplySubcommandSyntaxError: the subcommand as the client typed it.
+    std::string_view sub = c.argv[1];
+    std::string text = "ERR unknown subcommand or wrong number of arguments for '";
+    text.append(sub.substr(0, std::min<size_t>(128, sub.find('\0'))));
+    text += "'. Try PUBSUB HELP.";
+    return c.ErrorText(text);
+  }
+  std::vector<std::string> names;
+  if (c.argv.size() == 3 && c.argv[2].empty()) {
+    // The empty pattern matches only the empty channel name (Channels() takes "" as "all").
+    if (c.server.pubsub().NumSubscribers(kind, "") > 0) names.emplace_back();
+  } else {
+    names = c.server.pubsub().Channels(kind, c.argv.size() == 3 ? c.argv[2] : std::string_view());
+  }
   c.reply.BulkArray(names);
 }
 void PubSubChannels(CommandContext& c) { ChannelsGeneric(c, Kind::kChannel); }
