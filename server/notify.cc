@@ -54,13 +54,13 @@ std::optional<int> ParseNotifyFlags(std::string_view text) {
 std::string NotifyFlagsToString(int flags) {
   std::string out;
   if ((flags & kNotifyAll) == kNotifyAll) {
+    // Like Redis 7.0, 'n' is not shown next to 'A' (CONFIG GET of "AKEn" is "AKE").
     out += "A";
   } else {
     for (char c : std::string_view("g$lshzxetdn")) {
       if (flags & NotifyClassFlag(c)) out.push_back(c);
     }
   }
-  if ((flags & kNotifyAll) == kNotifyAll && (flags & kNotifyNew)) out += "n";
   if (flags & kNotifyKeyspace) out += "K";
   if (flags & kNotifyKeyevent) out += "E";
   if (flags & kNotifyKeyMiss) out += "m";
