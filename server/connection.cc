@@ -236,6 +236,15 @@ bool Connection::OverOutputLimit(size_t pending) {
 }
 
 void Connection::Deliver(std::shared_ptr<const Message> message) {
+  auto* own = socket_.get_executor().target<asio::io_context::executor_type>();
+  if (own != nullptr && own->running_in_this_thread()) {
+    // On this connection's own io thread (the publisher, or a writer committing, shares it):
+    // append at once, so that a RESP3 client publishing to a channel it subscribes to gets
+    // the message before the PUBLISH reply, as from Redis.
+    AppendDelivered(*message);
+    asio::post(socket_.get_executor(), [self = shared_from_this()] { self->MaybeWrite(); });
+    return;
+  }
   size_t size = message->resp3.size();
   uint64_t in_flight = in_flight_bytes_.fetch_add(size, std::memory_order_relaxed) + size;
   auto limit = server_.output_limit(static_cast<int>(limit_class_.load(std::memory_order_relaxed)));
@@ -249,16 +258,23 @@ void Connection::Deliver(std::shared_ptr<const Message> message) {
   asio::post(socket_.get_executor(), [self = shared_from_this(), message = std::move(message),
                                        size] {
     self->in_flight_bytes_.fetch_sub(size, std::memory_order_relaxed);
-    if (self->closed_) return;
-    self->out_ += self->client_.protocol >= 3 ? message->resp3 : message->resp2;
-    if (self->OverOutputLimit(self->out_.size() + self->writing_.size())) {
-      Log(LogLevel::kWarning, "Client id=" + std::to_string(self->client_.id) +
-                                  " closed for overcoming of output buffer limits.");
-      self->Close();
-      return;
-    }
+    self->AppendDelivered(*message);
     self->MaybeWrite();
   });
+}
+
+void Connection::AppendDelivered(const Message& message) {
+  if (closed_ || over_limit_) return;
+  out_ += client_.protocol >= 3 ? message.resp3 : message.resp2;
+  if (OverOutputLimit(out_.size() + writing_.size())) {
+    Log(LogLevel::kWarning, "Client id=" + std::to_string(client_.id) +
+                                " closed for overcoming of output buffer limits.");
+    // Drop what is queued and close from a handler of its own: this may run inside one of
+    // this connection's own commands (a PUBLISH to itself).
+    over_limit_ = true;
+    std::string().swap(out_);
+    Kill();
+  }
 }
 
 void Connection::PostRetry() {
@@ -311,7 +327,7 @@ void Connection::CommitBatch() {
 
 void Connection::MaybeWrite() {
   client_.output_buffer_bytes.store(out_.size() + writing_.size(), std::memory_order_relaxed);
-  if (closed_ || writing_active_) return;
+  if (closed_ || over_limit_ || writing_active_) return;
   if (out_.empty()) {
     if (close_after_write_) Close();
     return;

@@ -97,6 +97,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool close_after_write_ = false;
 
   bool OverOutputLimit(size_t pending);
+  // Appends a delivered message to out_ (on this connection's thread); past the output
+  // limit, drops the output and closes the connection.
+  void AppendDelivered(const Message& message);
+  bool over_limit_ = false;  // closing for overcoming the output-buffer limit
   std::atomic<LimitClass> limit_class_{LimitClass::kNormal};
   std::atomic<uint64_t> in_flight_bytes_{0};  // delivered but not yet appended to out_
   uint64_t soft_limit_since_ms_ = 0;
