@@ -388,8 +388,22 @@ void Server::Execute(Client& client, std::span<const std::string_view> argv,
                      resp::ReplyBuilder& reply) {
   const CommandSpec* spec = commands_.Find(argv[0]);
   auto reject = [&](const std::string& text, const CommandSpec* s) {
-    reply.Error(text);
-    observer_.OnErrorReply(text);
+    std::string shown = text;
+    if (s != nullptr && s->name == "exec") {
+      // Redis's execCommandAbort: a rejected EXEC discards the transaction (if any) and says
+      // why, without the "ERR " of the error it was rejected with.
+      client.in_multi = false;
+      client.multi_error = false;
+      client.queued.clear();
+      for (const auto& w : client.watched) watches_.Unwatch(w.db, w.key, client.watch_dirty);
+      client.watched.clear();
+      client.watch_dirty->store(false);
+      std::string_view why(text);
+      if (why.starts_with("ERR ")) why.remove_prefix(4);
+      shown = "EXECABORT Transaction discarded because of: " + std::string(why);
+    }
+    reply.Error(shown);
+    observer_.OnErrorReply(shown);
     stats_.total_error_replies.fetch_add(1, std::memory_order_relaxed);
     if (s != nullptr) commands_.stats(*s).rejected.fetch_add(1, std::memory_order_relaxed);
     if (client.in_multi && !client.in_exec) client.multi_error = true;
