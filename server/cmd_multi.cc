@@ -53,6 +53,11 @@ void Watch(CommandContext& c) {
     KeyRecord rec;
     Status st = c.txn->Load(key, &rec);
     if (!st.ok()) return c.Error(st);
+    // A record that reads as missing but has an expiry is one that expired and waits for the
+    // expiry machinery: deleting it will not be a change (as in Redis).
+    if (!rec.exists && rec.meta.expire_at_ms != 0) {
+      c.server.watches().MarkExpired(c.client.db, key, c.client.watch_dirty);
+    }
     c.client.watched.push_back({c.client.db, key, rec.exists ? rec.meta.expire_at_ms : 0});
   }
   c.reply.Ok();

@@ -109,7 +109,7 @@ Status Server::Start() {
   storage_ = std::move(storage).value();
   // Called with the key's stripe locked: WATCH sees the expiry before anyone can lock the key.
   storage_->set_expired_hook([this](int db, std::string_view key) {
-    watches_.TouchKey(db, std::string(key));
+    watches_.TouchExpired(db, std::string(key));
     PublishKeyEvent('x', "expired", db, key);
   });
 
