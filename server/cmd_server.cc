@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cmath>
 #include <fstream>
+#include <shared_mutex>
 
 #include "datatypes/glob.h"
 #include "server/cmd_util.h"
@@ -605,16 +606,68 @@ bool ParseFlushMode(CommandContext& c) {
   return true;
 }
 
+// WATCH and whole-database operations (Redis's touchAllWatchedKeysInDb): an EXEC fails if a
+// key it watches existed in a database that FLUSHDB/FLUSHALL emptied, or in either database
+// of a SWAPDB. The watchers are marked dirty before the operation (so no EXEC can succeed on
+// the data after it), and watchers that came in while it waited for the storage are marked
+// after it (they cannot be told apart from watchers of a missing key any more).
+class WatchedDbTouch {
+ public:
+  // `dbs` are the databases emptied or swapped; a key counts if it exists in any of them.
+  WatchedDbTouch(CommandContext& c, std::vector<int> dbs) : c_(c), dbs_(std::move(dbs)) {
+    auto& watches = c_.server.watches();
+    if (watches.empty()) return;
+    Storage& st = c_.storage();
+    std::shared_lock<std::shared_mutex> guard(st.db_guard());  // ReadKey maps the db
+    for (int db : dbs_) {
+      for (auto& key : watches.KeysOf(db)) {
+        bool exists = false;
+        for (int where : dbs_) {
+          KeyRecord rec;
+          if (st.ReadKey(where, key, &rec).ok() && rec.exists) exists = true;
+        }
+        before_.emplace_back(db, key);
+        if (exists) touch_.emplace_back(db, std::move(key));
+      }
+    }
+    watches.Touch(touch_);
+  }
+  // After the operation.
+  void Done() {
+    auto& watches = c_.server.watches();
+    if (watches.empty()) return;
+    std::vector<std::pair<int, std::string>> late;
+    for (int db : dbs_) {
+      for (auto& key : watches.KeysOf(db)) {
+        std::pair<int, std::string> k(db, std::move(key));
+        if (std::find(before_.begin(), before_.end(), k) == before_.end()) late.push_back(k);
+      }
+    }
+    watches.Touch(late);
+  }
+
+ private:
+  CommandContext& c_;
+  std::vector<int> dbs_;
+  std::vector<std::pair<int, std::string>> before_, touch_;
+};
+
 void FlushDb(CommandContext& c) {
   if (!ParseFlushMode(c)) return;
+  WatchedDbTouch watched(c, {c.client.db});
   Status st = c.storage().FlushDb(c.client.db);
+  watched.Done();
   if (!st.ok()) return c.Error(st);
   c.reply.Ok();
 }
 
 void FlushAll(CommandContext& c) {
   if (!ParseFlushMode(c)) return;
+  std::vector<int> all;
+  for (int db = 0; db < c.storage().databases(); ++db) all.push_back(db);
+  WatchedDbTouch watched(c, std::move(all));
   Status st = c.storage().FlushAll();
+  watched.Done();
   if (!st.ok()) return c.Error(st);
   c.reply.Ok();
 }
@@ -626,7 +679,9 @@ void SwapDb(CommandContext& c) {
   if (!b) return c.ErrorText("ERR invalid second DB index");
   int n = c.storage().databases();
   if (*a < 0 || *a >= n || *b < 0 || *b >= n) return c.Error(Code::kInvalidDbIndex);
+  WatchedDbTouch watched(c, {static_cast<int>(*a), static_cast<int>(*b)});
   Status st = c.storage().SwapDb(static_cast<int>(*a), static_cast<int>(*b));
+  watched.Done();
   if (!st.ok()) return c.Error(st);
   // Clients blocked on keys of either db may now be servable.
   c.server.blocking().WakeDb(static_cast<int>(*a));
