@@ -253,6 +253,10 @@ Result<std::unique_ptr<Storage>> Storage::Open(StorageOptions options) {
   descriptors[kDefaultCf] = {rocksdb::kDefaultColumnFamilyName, cf_options()};
   descriptors[kDefaultCf].options.merge_operator = std::make_shared<Int64AddOperator>();
   descriptors[kMetaCf] = {"metadata", cf_options()};
+  // Most writes first look their key up (SET must know whether it creates a key): a memtable
+  // bloom filter lets a lookup of an absent key skip the memtable skiplist search.
+  descriptors[kMetaCf].options.memtable_prefix_bloom_size_ratio = 0.05;
+  descriptors[kMetaCf].options.memtable_whole_key_filtering = true;
   descriptors[kSubCf] = {"subkeys", cf_options()};
   descriptors[kSubCf].options.compaction_filter_factory = filter_factory;
   descriptors[kExpiryCf] = {"expiry", cf_options()};
