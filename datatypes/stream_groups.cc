@@ -402,15 +402,21 @@ Result<ReadGroupResult> ReadGroup(Txn& txn, std::string_view key, std::string_vi
   if (!s.ok()) return s;
   if (out.outcome != GroupOutcome::kOk) return out;
   ConsumerCache cache(txn, key, st, &g);
-  auto me = cache.Get(consumer, true, &out.consumer_created);
-  if (!me.ok()) return me.status();
-  Consumer* c = *me;
   uint64_t now = txn.now_ms();
-  c->seen_ms = now;
+  // Like Redis, the consumer is looked up (created, its seen time refreshed) only when the
+  // read is served: always for history, for ">" only when there are new entries.
+  auto lookup = [&]() -> Result<Consumer*> {
+    auto me = cache.Get(consumer, true, &out.consumer_created);
+    if (!me.ok()) return me.status();
+    (*me)->seen_ms = now;
+    return *me;
+  };
 
   if (after) {
     // History: the consumer's own pending entries after `after`.
     out.served = true;
+    auto me = lookup();
+    if (!me.ok()) return me.status();
     StreamId start = *after;
     std::vector<StreamId> ids;
     if (Increment(&start)) {
@@ -457,6 +463,10 @@ Result<ReadGroupResult> ReadGroup(Txn& txn, std::string_view key, std::string_vi
       if (!s.ok()) return s;
     }
   }
+  if (!out.served) return out;
+  auto me = lookup();
+  if (!me.ok()) return me.status();
+  Consumer* c = *me;
   for (const Entry& e : out.entries) {
     g.last_id = e.id;
     if (g.entries_read != kEntriesReadUnknown && !RangeHasTombstones(st, e.id, std::nullopt)) {
