@@ -1,0 +1,420 @@
+// Redis's own introspection over the wire, with Redis 7.0's replies: INFO (sections,
+// commandstats, errorstats, latencystats, keyspace), SLOWLOG, LATENCY, MONITOR, CLIENT LIST
+// flags, MEMORY USAGE, CONFIG RESETSTAT and DEBUG SLEEP / OBJECT. Most tests also pass
+// against a real redis-server (KEEL_TEST_REDIS_PORT, started with enable-debug-command yes).
+#include <regex>
+#include <string>
+#include <vector>
+
+#include "tests/server/harness.h"
+
+namespace keel::server::test {
+namespace {
+
+class IntrospectionTest : public ServerTest {
+ protected:
+  ConfigPairs ExtraConfig() const override {
+    return {{"metrics-port", "0"}, {"enable-debug-command", "yes"}};
+  }
+  void TearDown() override {
+    if (external()) {
+      // Put back what the tests change on a shared Redis.
+      Client c(port());
+      c.Cmd({"CONFIG", "SET", "slowlog-log-slower-than", "10000", "slowlog-max-len", "128",
+             "latency-monitor-threshold", "0", "latency-tracking", "yes",
+             "latency-tracking-info-percentiles", "50 99 99.9"});
+      c.Cmd({"SLOWLOG", "RESET"});
+      c.Cmd({"LATENCY", "RESET"});
+    }
+    ServerTest::TearDown();
+  }
+  std::string Info(const std::string& section) { return Cmd({"INFO", section}); }
+  // The section headers of an INFO reply, in order.
+  static std::vector<std::string> Headers(const std::string& info) {
+    std::vector<std::string> out;
+    std::regex re("# (\\w+)\r\n");
+    for (auto it = std::sregex_iterator(info.begin(), info.end(), re); it != std::sregex_iterator();
+         ++it) {
+      out.push_back((*it)[1]);
+    }
+    return out;
+  }
+};
+
+using Strings = std::vector<std::string>;
+
+// ------------------------------------------------------------------ INFO
+
+TEST_F(IntrospectionTest, InfoWithoutArgumentsPrintsTheDefaultSectionsInRedisOrder) {
+  EXPECT_EQ(Headers(Cmd({"INFO"})),
+            Strings({"Server", "Clients", "Memory", "Persistence", "Stats", "Replication", "CPU",
+                     "Modules", "Errorstats", "Cluster", "Keyspace"}));
+  EXPECT_EQ(Headers(Cmd({"INFO", "default"})), Headers(Cmd({"INFO"})));
+}
+
+TEST_F(IntrospectionTest, InfoAllAddsCommandstatsAndLatencystats) {
+  Strings all = {"Server",       "Clients", "Memory",  "Persistence",  "Stats",
+                 "Replication",  "CPU",     "Modules", "Commandstats", "Errorstats",
+                 "Latencystats", "Cluster", "Keyspace"};
+  EXPECT_EQ(Headers(Cmd({"INFO", "all"})), all);
+  EXPECT_EQ(Headers(Cmd({"INFO", "EVERYTHING"})), all);
+}
+
+TEST_F(IntrospectionTest, InfoPrintsRequestedSectionsInRedisOrderAndIgnoresUnknownOnes) {
+  EXPECT_EQ(Headers(Cmd({"INFO", "keyspace", "CLIENTS", "server"})),
+            Strings({"Server", "Clients", "Keyspace"}));
+  EXPECT_EQ(Cmd({"INFO", "nosuchsection"}), "");
+}
+
+TEST_F(IntrospectionTest, InfoServerAndStatsHaveTheFieldsToolsRead) {
+  std::string server = Info("server");
+  for (const char* f :
+       {"redis_version:7.0.15\r\n", "redis_mode:standalone\r\n", "run_id:", "tcp_port:",
+        "uptime_in_seconds:", "process_id:", "executable:", "lru_clock:", "hz:10\r\n"}) {
+    EXPECT_NE(server.find(f), std::string::npos) << f;
+  }
+  std::string stats = Info("stats");
+  for (const char* f :
+       {"total_commands_processed:", "instantaneous_ops_per_sec:", "instantaneous_input_kbps:",
+        "keyspace_hits:", "keyspace_misses:", "expired_keys:", "evicted_keys:0\r\n",
+        "pubsub_channels:", "total_error_replies:"}) {
+    EXPECT_NE(stats.find(f), std::string::npos) << f;
+  }
+}
+
+TEST_F(IntrospectionTest, InfoCommandstatsCountsCallsRejectionsAndFailures) {
+  ASSERT_EQ(Cmd({"CONFIG", "RESETSTAT"}), "+OK");
+  Cmd({"SET", "k", "v"});
+  Cmd({"SET", "k", "v"});
+  Cmd({"GET"});
+  Cmd({"SET", "k", "v", "EX", "abc"});
+  std::string stats = Info("commandstats");
+  EXPECT_TRUE(std::regex_search(
+      stats, std::regex("cmdstat_set:calls=3,usec=\\d+,usec_per_call=\\d+\\.\\d\\d,"
+                        "rejected_calls=0,failed_calls=1\r\n")))
+      << stats;
+  EXPECT_TRUE(std::regex_search(
+      stats, std::regex("cmdstat_get:calls=0,usec=0,usec_per_call=0\\.00,rejected_calls=1,"
+                        "failed_calls=0\r\n")))
+      << stats;
+}
+
+TEST_F(IntrospectionTest, InfoErrorstatsCountsErrorsByCode) {
+  ASSERT_EQ(Cmd({"CONFIG", "RESETSTAT"}), "+OK");
+  MakeList("list");
+  Cmd({"GET", "list"});
+  Cmd({"GET", "list"});
+  Cmd({"NOSUCHCOMMAND"});
+  EXPECT_EQ(Info("errorstats"),
+            "# Errorstats\r\nerrorstat_ERR:count=1\r\nerrorstat_WRONGTYPE:count=2\r\n");
+  EXPECT_NE(Info("stats").find("total_error_replies:3\r\n"), std::string::npos);
+  ASSERT_EQ(Cmd({"CONFIG", "RESETSTAT"}), "+OK");
+  EXPECT_EQ(Info("errorstats"), "# Errorstats\r\n");
+}
+
+TEST_F(IntrospectionTest, InfoLatencystatsPrintsTheConfiguredPercentiles) {
+  ASSERT_EQ(Cmd({"CONFIG", "RESETSTAT"}), "+OK");
+  Cmd({"SET", "k", "v"});
+  std::string stats = Info("latencystats");
+  EXPECT_TRUE(std::regex_search(
+      stats, std::regex("latency_percentiles_usec_set:p50=\\d+\\.\\d{3},p99=\\d+\\.\\d{3},"
+                        "p99\\.9=\\d+\\.\\d{3}\r\n")))
+      << stats;
+  ASSERT_EQ(Cmd({"CONFIG", "SET", "latency-tracking-info-percentiles", "50.0 99.99"}), "+OK");
+  EXPECT_EQ(Cmd({"CONFIG", "GET", "latency-tracking-info-percentiles"}),
+            "[latency-tracking-info-percentiles,50 99.99]");
+  stats = Info("latencystats");
+  EXPECT_TRUE(std::regex_search(
+      stats,
+      std::regex("latency_percentiles_usec_set:p50=\\d+\\.\\d{3},p99\\.99=\\d+\\.\\d{3}\r\n")))
+      << stats;
+  ASSERT_EQ(Cmd({"CONFIG", "RESETSTAT"}), "+OK");
+  EXPECT_EQ(Info("latencystats").find("usec_set"), std::string::npos);
+}
+
+TEST_F(IntrospectionTest, PercentilesConfigIsValidatedLikeRedis) {
+  EXPECT_EQ(Cmd({"CONFIG", "SET", "latency-tracking-info-percentiles", "abc"}),
+            "-ERR CONFIG SET failed (possibly related to argument "
+            "'latency-tracking-info-percentiles') - Invalid latency-tracking-info-percentiles "
+            "parameters");
+  EXPECT_EQ(Cmd({"CONFIG", "SET", "latency-tracking-info-percentiles", "101"}),
+            "-ERR CONFIG SET failed (possibly related to argument "
+            "'latency-tracking-info-percentiles') - latency-tracking-info-percentiles "
+            "parameters should sit between [0.0,100.0]");
+}
+
+TEST_F(IntrospectionTest, InfoKeyspaceListsDatabasesWithKeys) {
+  Cmd({"SET", "a", "1"});
+  Cmd({"SET", "b", "1", "EX", "100"});
+  EXPECT_EQ(Info("keyspace"), "# Keyspace\r\ndb0:keys=2,expires=1,avg_ttl=0\r\n");
+}
+
+TEST_F(IntrospectionTest, ObservabilityOptionsHaveRedisDefaultsAndRanges) {
+  EXPECT_EQ(Cmd({"CONFIG", "GET", "slowlog-log-slower-than"}), "[slowlog-log-slower-than,10000]");
+  EXPECT_EQ(Cmd({"CONFIG", "GET", "slowlog-max-len"}), "[slowlog-max-len,128]");
+  EXPECT_EQ(Cmd({"CONFIG", "GET", "latency-monitor-threshold"}), "[latency-monitor-threshold,0]");
+  EXPECT_EQ(Cmd({"CONFIG", "GET", "latency-tracking"}), "[latency-tracking,yes]");
+  EXPECT_EQ(Cmd({"CONFIG", "SET", "slowlog-log-slower-than", "-2"}),
+            "-ERR CONFIG SET failed (possibly related to argument 'slowlog-log-slower-than') - "
+            "argument must be between -1 and 9223372036854775807 inclusive");
+  EXPECT_EQ(Cmd({"CONFIG", "SET", "enable-debug-command", "yes"}),
+            "-ERR CONFIG SET failed (possibly related to argument 'enable-debug-command') - "
+            "can't set immutable config");
+}
+
+TEST_F(IntrospectionTest, ConfigSetOfAnOptionTheServerAppliesReturnsAtOnce) {
+  // The config hook used to run under the config lock and deadlock on reading it back.
+  EXPECT_EQ(Cmd({"CONFIG", "SET", "proto-max-bulk-len", "100mb"}), "+OK");
+  EXPECT_EQ(Cmd({"CONFIG", "GET", "proto-max-bulk-len"}), "[proto-max-bulk-len,104857600]");
+}
+
+// ------------------------------------------------------------------ SLOWLOG
+
+TEST_F(IntrospectionTest, SlowlogRecordsCommandsAtTheThreshold) {
+  ASSERT_EQ(Cmd({"CONFIG", "SET", "slowlog-log-slower-than", "0"}), "+OK");
+  ASSERT_EQ(Cmd({"SLOWLOG", "RESET"}), "+OK");
+  ASSERT_EQ(Cmd({"CLIENT", "SETNAME", "probe"}), "+OK");
+  ASSERT_EQ(Cmd({"SET", "k", "v"}), "+OK");
+  auto reply = client_->Raw({"SLOWLOG", "GET", "1"});
+  ASSERT_NE(reply, nullptr);
+  ASSERT_EQ(reply->type, REDIS_REPLY_ARRAY);
+  ASSERT_EQ(reply->elements, 1u);
+  const redisReply* e = reply->element[0];
+  ASSERT_EQ(e->elements, 6u);
+  EXPECT_EQ(e->element[0]->type, REDIS_REPLY_INTEGER);
+  EXPECT_NEAR(static_cast<double>(e->element[1]->integer), static_cast<double>(time(nullptr)), 5);
+  EXPECT_GE(e->element[2]->integer, 0);
+  EXPECT_EQ(FormatReply(e->element[3]), "[SET,k,v]");
+  EXPECT_TRUE(std::string(e->element[4]->str).starts_with("127.0.0.1:"));
+  EXPECT_EQ(std::string(e->element[5]->str), "probe");
+}
+
+TEST_F(IntrospectionTest, SlowlogLenResetAndCount) {
+  ASSERT_EQ(Cmd({"CONFIG", "SET", "slowlog-log-slower-than", "0"}), "+OK");
+  ASSERT_EQ(Cmd({"SLOWLOG", "RESET"}), "+OK");
+  Cmd({"SET", "a", "1"});
+  Cmd({"SET", "b", "1"});
+  // The SLOWLOG commands themselves are logged too, after they ran: RESET, SET, SET.
+  EXPECT_EQ(Cmd({"SLOWLOG", "LEN"}), ":3");
+  EXPECT_EQ(Cmd({"SLOWLOG", "GET", "0"}), "[]");
+  auto all = client_->Raw({"SLOWLOG", "GET", "-1"});
+  ASSERT_NE(all, nullptr);
+  EXPECT_EQ(all->elements, 5u);  // RESET, SET, SET, LEN, GET 0
+  EXPECT_EQ(Cmd({"SLOWLOG", "GET", "-2"}), "-ERR count should be greater than or equal to -1");
+  EXPECT_EQ(Cmd({"SLOWLOG", "GET", "abc"}), "-ERR count should be greater than or equal to -1");
+  EXPECT_EQ(Cmd({"SLOWLOG", "GET", "1", "2"}),
+            "-ERR unknown subcommand or wrong number of arguments for 'GET'. Try SLOWLOG HELP.");
+}
+
+TEST_F(IntrospectionTest, SlowlogCutsLongArgumentsAndRedactsPasswords) {
+  ASSERT_EQ(Cmd({"CONFIG", "SET", "slowlog-log-slower-than", "0"}), "+OK");
+  ASSERT_EQ(Cmd({"SLOWLOG", "RESET"}), "+OK");
+  Cmd({"AUTH", "not-the-password"});
+  Cmd({"SET", "k", std::string(200, 'b')});
+  auto reply = client_->Raw({"SLOWLOG", "GET", "2"});
+  ASSERT_NE(reply, nullptr);
+  ASSERT_EQ(reply->elements, 2u);
+  EXPECT_EQ(FormatReply(reply->element[0]->element[3]),
+            "[SET,k," + std::string(128, 'b') + "... (72 more bytes)]");
+  EXPECT_EQ(FormatReply(reply->element[1]->element[3]), "[AUTH,(redacted)]");
+}
+
+TEST_F(IntrospectionTest, SlowlogIsOffAtMinusOneAndTrimmedToMaxLen) {
+  ASSERT_EQ(Cmd({"CONFIG", "SET", "slowlog-log-slower-than", "-1"}), "+OK");
+  ASSERT_EQ(Cmd({"SLOWLOG", "RESET"}), "+OK");
+  Cmd({"SET", "a", "1"});
+  EXPECT_EQ(Cmd({"SLOWLOG", "LEN"}), ":0");
+  ASSERT_EQ(Cmd({"CONFIG", "SET", "slowlog-log-slower-than", "0", "slowlog-max-len", "2"}), "+OK");
+  for (int i = 0; i < 5; ++i) Cmd({"SET", "a", "1"});
+  EXPECT_EQ(Cmd({"SLOWLOG", "LEN"}), ":2");
+}
+
+// ------------------------------------------------------------------ LATENCY
+
+TEST_F(IntrospectionTest, LatencyMonitorRecordsSpikesAboveTheThreshold) {
+  Cmd({"LATENCY", "RESET"});
+  EXPECT_EQ(Cmd({"LATENCY", "LATEST"}), "[]");
+  ASSERT_EQ(Cmd({"CONFIG", "SET", "latency-monitor-threshold", "20"}), "+OK");
+  ASSERT_EQ(Cmd({"DEBUG", "SLEEP", "0.05"}), "+OK");
+  auto latest = client_->Raw({"LATENCY", "LATEST"});
+  ASSERT_NE(latest, nullptr);
+  ASSERT_EQ(latest->elements, 1u);
+  const redisReply* e = latest->element[0];
+  ASSERT_EQ(e->elements, 4u);
+  EXPECT_EQ(std::string(e->element[0]->str), "command");
+  EXPECT_GE(e->element[2]->integer, 50);
+  EXPECT_EQ(e->element[3]->integer, e->element[2]->integer);
+  auto history = client_->Raw({"LATENCY", "HISTORY", "command"});
+  ASSERT_NE(history, nullptr);
+  ASSERT_EQ(history->elements, 1u);
+  EXPECT_EQ(history->element[0]->element[1]->integer, e->element[2]->integer);
+  EXPECT_EQ(Cmd({"LATENCY", "HISTORY", "nosuchevent"}), "[]");
+  EXPECT_EQ(Cmd({"LATENCY", "RESET", "command", "nosuchevent"}), ":1");
+  EXPECT_EQ(Cmd({"LATENCY", "GRAPH", "command"}), "-ERR No samples available for event 'command'");
+}
+
+TEST_F(IntrospectionTest, FastCommandsAreTheirOwnLatencyEvent) {
+  KEEL_ONLY();  // needs an O(1) command slower than 1 ms, which DEBUG SLEEP is not
+  ASSERT_EQ(Cmd({"CONFIG", "SET", "latency-monitor-threshold", "1"}), "+OK");
+  server().observer().latency_monitor().AddSample("fast-command", 3, 100);
+  EXPECT_EQ(Cmd({"LATENCY", "HISTORY", "fast-command"}), "[[:100,:3]]");
+}
+
+TEST_F(IntrospectionTest, LatencyHistogramIsACumulativeMapPerCommand) {
+  ASSERT_EQ(Cmd({"CONFIG", "RESETSTAT"}), "+OK");
+  Cmd({"SET", "a", "1"});
+  Cmd({"SET", "a", "2"});
+  auto reply = client_->Raw({"LATENCY", "HISTOGRAM", "set", "nosuchcommand"});
+  ASSERT_NE(reply, nullptr);
+  ASSERT_EQ(reply->elements, 2u);  // RESP2: the map as a flat array
+  EXPECT_EQ(std::string(reply->element[0]->str), "set");
+  const redisReply* m = reply->element[1];
+  ASSERT_EQ(m->elements, 4u);
+  EXPECT_EQ(FormatReply(m->element[0]), "calls");
+  EXPECT_EQ(m->element[1]->integer, 2);
+  EXPECT_EQ(FormatReply(m->element[2]), "histogram_usec");
+  const redisReply* h = m->element[3];
+  ASSERT_GE(h->elements, 2u);
+  EXPECT_EQ(h->element[h->elements - 1]->integer, 2) << "the last bucket counts every call";
+  EXPECT_EQ(Cmd({"LATENCY", "HISTOGRAM", "nosuchcommand"}), "[]");
+}
+
+TEST_F(IntrospectionTest, LatencyUnknownSubcommandPointsAtHelp) {
+  EXPECT_EQ(Cmd({"LATENCY", "foo"}), "-ERR unknown subcommand 'foo'. Try LATENCY HELP.");
+  auto help = client_->Raw({"LATENCY", "HELP"});
+  ASSERT_NE(help, nullptr);
+  EXPECT_GT(help->elements, 10u);
+}
+
+// ------------------------------------------------------------------ MONITOR
+
+class MonitorTest : public IntrospectionTest {
+ protected:
+  // Starts MONITOR on a raw connection.
+  std::unique_ptr<RawConnection> StartMonitor() {
+    auto m = std::make_unique<RawConnection>(port());
+    EXPECT_EQ(m->Roundtrip(EncodeCommand({"MONITOR"})), "+OK\r\n");
+    return m;
+  }
+  // The next monitor line without its timestamp: "[0 127.0.0.1:port] ..." -> "[0 ADDR] ...".
+  static std::string NextLine(RawConnection& m) {
+    std::string line = m.ReadReply();
+    static const std::regex re("^\\+\\d+\\.\\d{6} \\[(\\d+) [0-9.]+:\\d+\\] (.*)\r\n$");
+    std::smatch match;
+    if (!std::regex_match(line, match, re)) return "unexpected: " + line;
+    return "[" + match[1].str() + " ADDR] " + match[2].str();
+  }
+};
+
+TEST_F(MonitorTest, MonitorShowsCommandsAsRedisFormatsThem) {
+  auto m = StartMonitor();
+  Cmd({"SET", "k", std::string("va\"l\n\x01\\", 7)});
+  Cmd({"SELECT", "3"});
+  Cmd({"GET", "k"});
+  EXPECT_EQ(NextLine(*m), "[0 ADDR] \"SET\" \"k\" \"va\\\"l\\n\\x01\\\\\"");
+  EXPECT_EQ(NextLine(*m), "[3 ADDR] \"SELECT\" \"3\"");
+  EXPECT_EQ(NextLine(*m), "[3 ADDR] \"GET\" \"k\"");
+}
+
+TEST_F(MonitorTest, MonitorHidesAdminCommandsRejectionsAndPasswords) {
+  auto m = StartMonitor();
+  Cmd({"CONFIG", "GET", "port"});
+  Cmd({"NOSUCHCOMMAND"});
+  Cmd({"GET"});
+  Cmd({"AUTH", "secret"});
+  Cmd({"HELLO", "2", "AUTH", "default", "secret"});
+  Cmd({"PING"});
+  EXPECT_EQ(NextLine(*m), "[0 ADDR] \"AUTH\" \"(redacted)\"");
+  EXPECT_EQ(NextLine(*m), "[0 ADDR] \"HELLO\" \"2\" \"AUTH\" \"(redacted)\" \"(redacted)\"");
+  EXPECT_EQ(NextLine(*m), "[0 ADDR] \"PING\"");
+}
+
+TEST_F(MonitorTest, AMonitorIsFlaggedInClientListAndLeavesWithReset) {
+  auto m = StartMonitor();
+  std::string list = Cmd({"CLIENT", "LIST"});
+  EXPECT_NE(list.find(" flags=O "), std::string::npos) << list;
+  EXPECT_NE(list.find(" cmd=monitor "), std::string::npos) << list;
+  // MONITOR again: no reply at all; the next command's reply comes next.
+  EXPECT_EQ(m->Roundtrip(EncodeCommand({"MONITOR"}) + EncodeCommand({"PING"})), "+PONG\r\n");
+  EXPECT_EQ(NextLine(*m), "[0 ADDR] \"PING\"");
+  EXPECT_EQ(m->Roundtrip(EncodeCommand({"RESET"})), "+RESET\r\n");
+  Cmd({"SET", "a", "b"});
+  EXPECT_EQ(m->Roundtrip(EncodeCommand({"PING"})), "+PONG\r\n") << "no more monitor lines";
+  EXPECT_EQ(Cmd({"CLIENT", "LIST"}).find(" flags=O "), std::string::npos);
+}
+
+TEST_F(MonitorTest, EveryMonitorGetsEveryLine) {
+  auto m1 = StartMonitor();
+  auto m2 = StartMonitor();
+  Cmd({"INCR", "n"});
+  EXPECT_EQ(NextLine(*m1), "[0 ADDR] \"INCR\" \"n\"");
+  EXPECT_EQ(NextLine(*m2), "[0 ADDR] \"INCR\" \"n\"");
+}
+
+TEST_F(MonitorTest, ClosedMonitorsAreForgotten) {
+  KEEL_ONLY();
+  {
+    auto m = StartMonitor();
+    EXPECT_EQ(server().observer().monitors().size(), 1u);
+  }
+  EXPECT_TRUE(WaitUntil([&] {
+    Cmd({"PING"});  // a feed prunes monitors that are gone
+    return server().observer().monitors().size() == 0;
+  }));
+}
+
+// ------------------------------------------------------------------ MEMORY, DEBUG
+
+TEST_F(IntrospectionTest, MemoryUsageEstimatesExistingKeysOnly) {
+  Cmd({"SET", "small", "v"});
+  Cmd({"SET", "big", std::string(10000, 'x')});
+  EXPECT_EQ(Cmd({"MEMORY", "USAGE", "missing"}), "(nil)");
+  std::string small = Cmd({"MEMORY", "USAGE", "small"});
+  std::string big = Cmd({"MEMORY", "USAGE", "big", "SAMPLES", "0"});
+  ASSERT_EQ(small[0], ':');
+  ASSERT_EQ(big[0], ':');
+  EXPECT_GT(std::stoll(big.substr(1)), 10000);
+  EXPECT_LT(std::stoll(small.substr(1)), 1000);
+  EXPECT_EQ(Cmd({"MEMORY", "USAGE", "small", "SAMPLES"}), "-ERR syntax error");
+  EXPECT_EQ(Cmd({"MEMORY", "USAGE", "small", "SAMPLES", "-1"}), "-ERR syntax error");
+  EXPECT_EQ(Cmd({"MEMORY", "USAGE", "small", "SAMPLES", "x"}),
+            "-ERR value is not an integer or out of range");
+  EXPECT_EQ(Cmd({"MEMORY", "USAGE", "small", "FOO", "1"}), "-ERR syntax error");
+}
+
+TEST_F(IntrospectionTest, DebugObjectDescribesAValue) {
+  Cmd({"SET", "s", "bar"});
+  Cmd({"SET", "n", "12345"});
+  EXPECT_TRUE(std::regex_match(
+      Cmd({"DEBUG", "OBJECT", "s"}),
+      std::regex("\\+Value at:0x[0-9a-f]+ refcount:1 encoding:embstr serializedlength:4 "
+                 "lru:\\d+ lru_seconds_idle:\\d+")));
+  EXPECT_TRUE(std::regex_match(
+      Cmd({"DEBUG", "OBJECT", "n"}),
+      std::regex("\\+Value at:0x[0-9a-f]+ refcount:1 encoding:int serializedlength:3 .*")));
+  EXPECT_EQ(Cmd({"DEBUG", "OBJECT", "missing"}), "-ERR no such key");
+}
+
+TEST_F(IntrospectionTest, DebugSleepAndUnknownSubcommands) {
+  EXPECT_EQ(Cmd({"DEBUG", "SLEEP", "0"}), "+OK");
+  EXPECT_EQ(Cmd({"DEBUG", "SLEEP", "abc"}), "+OK");
+  EXPECT_EQ(Cmd({"DEBUG", "sleep"}),
+            "-ERR unknown subcommand or wrong number of arguments for 'sleep'. Try DEBUG HELP.");
+  EXPECT_EQ(Cmd({"DEBUG"}), "-ERR wrong number of arguments for 'debug' command");
+}
+
+class DebugDisabledTest : public ServerTest {
+ protected:
+  ConfigPairs ExtraConfig() const override { return {{"metrics-port", "0"}}; }
+};
+
+TEST_F(DebugDisabledTest, DebugIsRefusedUnlessEnabledLikeRedis70) {
+  KEEL_ONLY();  // the shared Redis is started with DEBUG enabled
+  EXPECT_EQ(Cmd({"DEBUG", "SLEEP", "0"}),
+            "-ERR DEBUG command not allowed. If the enable-debug-command option is set to "
+            "\"local\", you can run it from a local connection, otherwise you need to set this "
+            "option in the configuration file, and then restart the server.");
+}
+
+}  // namespace
+}  // namespace keel::server::test
