@@ -100,7 +100,7 @@ void Hello(CommandContext& c) {
   } else if (!c.client.authenticated && c.server.requirepass_set()) {
     return c.ErrorText(
         "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO "
-        "<proto> AUTH <user> <pass> option can be used to authenticate the client and select "
+        "AUTH <user> <pass> option can be used to authenticate the client and select "
         "the RESP protocol version at the same time");
   }
   if (has_setname) {
