@@ -224,8 +224,9 @@ void ClientList(CommandContext& c) {
       if (!EqualsIgnoreCase(t, "normal")) return c.reply.Verbatim("");
     } else if (EqualsIgnoreCase(c.argv[i], "ID") && i + 1 < c.argv.size()) {
       for (++i; i < c.argv.size(); ++i) {
+        // As Redis: any integer is accepted (one that is no client's id matches nothing).
         auto id = ToInt64(c.argv[i]);
-        if (!id || *id <= 0) return c.ErrorText("ERR Invalid client ID");
+        if (!id) return c.ErrorText("ERR Invalid client ID");
         ids.push_back(static_cast<uint64_t>(*id));
       }
     } else {
