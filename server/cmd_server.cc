@@ -741,7 +741,7 @@ void RegisterServerCommands(std::vector<CommandSpec>* out) {
             .group = "server", .summary = "Get an array of Redis command names",
             .since = "7.0.0", .complexity = "O(N) where N is the total number of Redis commands",
             .acl = "@slow @connection"},
-           {.name = "command|getkeys", .arity = -3, .flags = kLocal, .handler = CommandGetKeys,
+           {.name = "command|getkeys", .arity = -4, .flags = kLocal, .handler = CommandGetKeys,
             .group = "server", .summary = "Extract keys given a full Redis command",
             .since = "2.8.13", .complexity = "O(N) where N is the number of arguments to the command",
             .acl = "@slow @connection"},
