@@ -11,8 +11,6 @@ KEEL_PACKAGES=(
   prometheus-cpp-dev libgtest-dev libbenchmark-dev
   # the reference server and real clients for redis_compat_tests/ and bench/
   redis-server redis-tools python3 python3-redis python3-pytest
-  # Node.js clients (ioredis from the npm registry) for the queue and pub/sub tests
-  nodejs npm
   # a real Prometheus server and promtool for the observability tests
   prometheus
 )
@@ -23,6 +21,11 @@ for p in "${KEEL_PACKAGES[@]}"; do
     missing+=("$p")
   fi
 done
+
+# Node.js clients (from the npm registry) for the queue and pub/sub tests. Machines that ship
+# their own Node.js (outside dpkg) keep it: Debian's npm would conflict with it.
+if ! command -v node >/dev/null 2>&1; then missing+=(nodejs); fi
+if ! command -v npm >/dev/null 2>&1; then missing+=(npm); fi
 
 if ((${#missing[@]})); then
   echo "keel: installing missing Debian packages: ${missing[*]}"
