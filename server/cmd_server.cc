@@ -160,9 +160,13 @@ void CommandList(CommandContext& c) {
   } else if (c.argv.size() != 2) {
     return c.Error(Code::kSyntax);
   }
+  // As Redis: subcommands are listed too, by their full name ("config|get").
   std::vector<std::string_view> names;
   for (const auto& s : c.server.commands().commands()) {
     if (!pattern || GlobMatch(*pattern, s.name, true)) names.push_back(s.name);
+    for (const auto& sub : s.subcommands) {
+      if (!pattern || GlobMatch(*pattern, sub.name, true)) names.push_back(sub.name);
+    }
   }
   c.reply.Array(names.size());
   for (auto n : names) c.reply.Bulk(n);
