@@ -227,9 +227,7 @@ void ConfigGet(CommandContext& c) {
 }
 
 void ConfigSet(CommandContext& c) {
-  if (c.argv.size() % 2 != 0) {
-    return c.ErrorText("ERR wrong number of arguments for 'config|set' command");
-  }
+  if (c.argv.size() % 2 != 0) return c.Error(Code::kSyntax);  // as Redis: a dangling name
   std::vector<std::pair<std::string, std::string>> pairs;
   for (size_t i = 2; i + 1 < c.argv.size(); i += 2) pairs.emplace_back(c.argv[i], c.argv[i + 1]);
   Status st = c.server.config().Set(pairs, /*startup=*/false);
