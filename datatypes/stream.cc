@@ -611,10 +611,6 @@ Status SetId(Txn& txn, std::string_view key, StreamId last_id, int64_t entries_a
                     "length");
     }
   }
-  if (last_id < st.meta.max_deleted_id) {
-    return Status(Code::kInvalidArgument,
-                  "The ID specified in XSETID is smaller than current max_deleted_entry_id");
-  }
   st.meta.last_id = last_id;
   if (entries_added >= 0) st.meta.entries_added = static_cast<uint64_t>(entries_added);
   if (!max_deleted.IsZero()) st.meta.max_deleted_id = max_deleted;
