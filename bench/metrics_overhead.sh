@@ -8,8 +8,11 @@
 #
 # Both servers run at once on free loopback ports with their own data directories; each
 # redis-benchmark case runs against one, then the other, alternating which goes first, for
-# BENCH_ROUNDS rounds; the table shows the median requests/s of each side and the
-# difference. Written to bench/results/metrics_overhead.md. Servers stopped by pid on exit.
+# BENCH_ROUNDS rounds. The table shows, for each side, the median requests/s and the median
+# server CPU time per request (all threads, from /proc/<pid>/task/*/schedstat, in ns): on a
+# shared, busy machine throughput swings with everyone else's load, CPU per request much
+# less, so that column is the one that tells the cost. Written to
+# bench/results/metrics_overhead.md. Servers stopped by pid on exit.
 #
 # Environment (defaults in brackets):
 #   KEEL_SERVER      keel-server binary      [<repo>/build/server/keel-server]
@@ -95,9 +98,17 @@ curl -sf "http://127.0.0.1:$METRICS_PORT/metrics" | grep -q '^keel_build_info' |
 ( while true; do curl -sf -o /dev/null "http://127.0.0.1:$METRICS_PORT/metrics" || true; sleep 1; done ) &
 SCRAPER_PID=$!
 
-run() {  # name test pipeline -> requests/s
-  "$REDIS_BENCHMARK" -p "${PORT[$1]}" -t "$2" -P "$3" -c "$BENCH_CLIENTS" -n "$BENCH_REQUESTS" \
-    -r 100000 -d 16 --csv -q 2>/dev/null | tail -n 1 | cut -d, -f2 | tr -d '"'
+cpu_ns() {  # pid -> CPU time of all its threads so far, ns
+  cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{s += $1} END {printf "%.0f", s}'
+}
+
+run() {  # name test pipeline -> "requests/s cpu-ns-per-request"
+  local before after rps
+  before=$(cpu_ns "${PID[$1]}")
+  rps=$("$REDIS_BENCHMARK" -p "${PORT[$1]}" -t "$2" -P "$3" -c "$BENCH_CLIENTS" -n "$BENCH_REQUESTS" \
+    -r 100000 -d 16 --csv -q 2>/dev/null | tail -n 1 | cut -d, -f2 | tr -d '"')
+  after=$(cpu_ns "${PID[$1]}")
+  echo "$rps $(( (after - before) / BENCH_REQUESTS ))"
 }
 
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
@@ -110,28 +121,28 @@ mkdir -p "$(dirname "$BENCH_OUT")"
   echo "redis-benchmark -c $BENCH_CLIENTS -n $BENCH_REQUESTS -r 100000 -d 16, median of $BENCH_ROUNDS rounds;"
   echo "on = --metrics-port (scraped every 1 s) --latency-tracking yes; off = --metrics-port 0 --latency-tracking no."
   echo
-  echo "| test | pipeline | on (req/s) | off (req/s) | on vs off |"
-  echo "|------|---------:|-----------:|------------:|----------:|"
+  echo "| test | pipeline | on req/s | off req/s | on vs off | on CPU ns/req | off CPU ns/req | on vs off |"
+  echo "|------|---------:|---------:|----------:|----------:|--------------:|---------------:|----------:|"
 } >"$BENCH_OUT"
 
 case_no=0
 for test in $BENCH_TESTS; do
   for pipeline in $BENCH_PIPELINES; do
-    declare -a on=() off=()
+    declare -a on=() off=() on_cpu=() off_cpu=()
     for round in $(seq "$BENCH_ROUNDS"); do
-      if (( (case_no + round) % 2 == 0 )); then
-        on+=("$(run on "$test" "$pipeline")"); off+=("$(run off "$test" "$pipeline")")
-      else
-        off+=("$(run off "$test" "$pipeline")"); on+=("$(run on "$test" "$pipeline")")
-      fi
+      for side in $( (( (case_no + round) % 2 == 0 )) && echo "on off" || echo "off on"); do
+        read -r rps cpu < <(run "$side" "$test" "$pipeline")
+        if [[ $side == on ]]; then on+=("$rps"); on_cpu+=("$cpu"); else off+=("$rps"); off_cpu+=("$cpu"); fi
+      done
     done
     case_no=$((case_no + 1))
-    m_on=$(median "${on[@]}")
-    m_off=$(median "${off[@]}")
-    delta=$(python3 -c "print(f'{(float($m_on) / float($m_off) - 1) * 100:+.1f}%')")
-    printf '| %s | %s | %.0f | %.0f | %s |\n' "$test" "$pipeline" "$m_on" "$m_off" "$delta" |
+    m_on=$(median "${on[@]}"); m_off=$(median "${off[@]}")
+    c_on=$(median "${on_cpu[@]}"); c_off=$(median "${off_cpu[@]}")
+    pct() { python3 -c "print(f'{(float($1) / float($2) - 1) * 100:+.1f}%')"; }
+    printf '| %s | %s | %.0f | %.0f | %s | %.0f | %.0f | %s |\n' "$test" "$pipeline" \
+      "$m_on" "$m_off" "$(pct "$m_on" "$m_off")" "$c_on" "$c_off" "$(pct "$c_on" "$c_off")" |
       tee -a "$BENCH_OUT"
-    unset on off
+    unset on off on_cpu off_cpu
   done
 done
 echo
