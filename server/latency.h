@@ -65,7 +65,8 @@ class CommandHistograms {
   // Records one run of command `id` that took `usec`. Lock-free.
   void Record(size_t id, uint64_t usec);
 
-  // The sum over all shards of one command's histogram.
+  // The sum over all shards of one command's histogram. `count` is the number of samples in
+  // the fine buckets; the Prometheus buckets, read a moment later, may hold a few more.
   struct Snapshot {
     uint64_t count = 0;
     uint64_t sum_usec = 0;

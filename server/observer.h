@@ -116,7 +116,6 @@ class CommandObserver {
                 bool spike);
   void CountBlockCache();
 
-  Server& server_;
   SlowLog slowlog_;
   LatencyMonitor latency_;
   CommandHistograms histograms_;
