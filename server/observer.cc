@@ -128,8 +128,7 @@ std::string ShortDouble(double v) {
 
 // ------------------------------------------------------------------------- CommandObserver
 
-CommandObserver::CommandObserver(Server& server)
-    : histograms_(server.commands().all().size()) {}
+CommandObserver::CommandObserver(Server& server) : histograms_(server.commands().all().size()) {}
 
 void CommandObserver::ApplyConfig(const std::string& name, const std::string& value) {
   if (name == "slowlog-log-slower-than") {
