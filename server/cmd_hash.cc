@@ -51,6 +51,7 @@ void HGet(CommandContext& c) {
 }
 
 void HMGet(CommandContext& c) {
+  c.txn->PinSnapshot();  // one consistent view for several reads
   auto r = hashes::MGet(*c.txn, c.argv[1], c.argv.subspan(2));
   if (!r.ok()) return c.Error(r.status());
   c.reply.Array(r->size());
@@ -88,6 +89,7 @@ void HExists(CommandContext& c) {
 enum class Part { kAll, kKeys, kValues };
 
 void HGetAllGeneric(CommandContext& c, Part part) {
+  c.txn->PinSnapshot();  // one consistent view for several reads
   auto r = hashes::GetAll(*c.txn, c.argv[1]);
   if (!r.ok()) return c.Error(r.status());
   if (part == Part::kAll) {
@@ -124,6 +126,7 @@ void HIncrByFloat(CommandContext& c) {
 }
 
 void HRandField(CommandContext& c) {
+  c.txn->PinSnapshot();  // one consistent view for several reads
   if (c.argv.size() == 2) {
     auto r = hashes::RandomField(*c.txn, c.argv[1], c.server.rng());
     if (!r.ok()) return c.Error(r.status());
@@ -158,6 +161,7 @@ void HRandField(CommandContext& c) {
 }
 
 void HScan(CommandContext& c) {
+  c.txn->PinSnapshot();  // one consistent view for several reads
   uint64_t cursor = 0;
   Status st = coll::ParseScanCursor(c.argv[2], &cursor);
   if (!st.ok()) return c.Error(st);

@@ -43,6 +43,7 @@ void SIsMember(CommandContext& c) {
 }
 
 void SMIsMember(CommandContext& c) {
+  c.txn->PinSnapshot();  // one consistent view for several reads
   auto r = sets::MIsMember(*c.txn, c.argv[1], c.argv.subspan(2));
   if (!r.ok()) return c.Error(r.status());
   c.reply.Array(r->size());
@@ -55,12 +56,14 @@ void ReplySet(CommandContext& c, const std::vector<std::string>& members) {
 }
 
 void SMembers(CommandContext& c) {
+  c.txn->PinSnapshot();  // one consistent view for several reads
   auto r = sets::Members(*c.txn, c.argv[1]);
   if (!r.ok()) return c.Error(r.status());
   ReplySet(c, *r);
 }
 
 void SRandMember(CommandContext& c) {
+  c.txn->PinSnapshot();  // one consistent view for several reads
   if (c.argv.size() > 3) return c.Error(Code::kSyntax);
   if (c.argv.size() == 2) {
     auto r = sets::RandomMember(*c.txn, c.argv[1], c.server.rng());
@@ -171,6 +174,7 @@ void SInterCard(CommandContext& c) {
 }
 
 void SScan(CommandContext& c) {
+  c.txn->PinSnapshot();  // one consistent view for several reads
   uint64_t cursor = 0;
   Status st = coll::ParseScanCursor(c.argv[2], &cursor);
   if (!st.ok()) return c.Error(st);

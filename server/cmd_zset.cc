@@ -109,6 +109,7 @@ void ZScore(CommandContext& c) {
 }
 
 void ZMScore(CommandContext& c) {
+  c.txn->PinSnapshot();  // one consistent view for several reads
   auto r = zsets::MScore(*c.txn, c.argv[1], c.argv.subspan(2));
   if (!r.ok()) return c.Error(r.status());
   c.reply.Array(r->size());
@@ -122,6 +123,7 @@ void ZMScore(CommandContext& c) {
 }
 
 void ZRankGeneric(CommandContext& c, bool reverse) {
+  c.txn->PinSnapshot();  // one consistent view for several reads
   auto r = zsets::Rank(*c.txn, c.argv[1], c.argv[2], reverse);
   if (!r.ok()) return c.Error(r.status());
   if (!r->has_value()) return c.reply.NullBulk();
@@ -134,6 +136,7 @@ const char kNotFloatRange[] = "ERR min or max is not a float";
 const char kNotLexRange[] = "ERR min or max not valid string range item";
 
 void ZCount(CommandContext& c) {
+  c.txn->PinSnapshot();  // one consistent view for several reads
   zsets::ScoreRange range;
   if (!zsets::ParseScoreRange(c.argv[2], c.argv[3], &range)) return c.ErrorText(kNotFloatRange);
   auto r = zsets::Count(*c.txn, c.argv[1], range);
@@ -142,6 +145,7 @@ void ZCount(CommandContext& c) {
 }
 
 void ZLexCount(CommandContext& c) {
+  c.txn->PinSnapshot();  // one consistent view for several reads
   zsets::LexRange range;
   if (!zsets::ParseLexRange(c.argv[2], c.argv[3], &range)) return c.ErrorText(kNotLexRange);
   auto r = zsets::LexCount(*c.txn, c.argv[1], range);
@@ -242,6 +246,7 @@ bool ParseRange(CommandContext& c, size_t first, bool store, Preset preset, bool
 }
 
 void ZRangeGeneric(CommandContext& c, Preset preset, bool rev) {
+  c.txn->PinSnapshot();  // one consistent view for several reads
   zsets::RangeSpec spec;
   bool with_scores = false;
   if (!ParseRange(c, 1, false, preset, rev, &spec, &with_scores)) return;
@@ -508,6 +513,7 @@ void BZMPop(CommandContext& c) {
 // ---- random, set algebra, scan
 
 void ZRandMember(CommandContext& c) {
+  c.txn->PinSnapshot();  // one consistent view for several reads
   if (c.argv.size() == 2) {
     auto r = zsets::RandomMembers(*c.txn, c.argv[1], 1, c.server.rng());
     if (!r.ok()) return c.Error(r.status());
@@ -630,6 +636,7 @@ void ZDiffStore(CommandContext& c) { CombineGeneric(c, zsets::SetOp::kDiff, Comb
 void ZInterCard(CommandContext& c) { CombineGeneric(c, zsets::SetOp::kInter, CombineMode::kCard); }
 
 void ZScan(CommandContext& c) {
+  c.txn->PinSnapshot();  // one consistent view for several reads
   uint64_t cursor = 0;
   Status st = coll::ParseScanCursor(c.argv[2], &cursor);
   if (!st.ok()) return c.Error(st);
