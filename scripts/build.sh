@@ -11,10 +11,11 @@ if [ "${1:-}" = "--asan" ]; then
 fi
 jobs="${KEEL_JOBS:-$(nproc)}"
 [ "$jobs" -gt 2 ] && jobs=2  # more only thrashes on the 2-core machines this runs on
-cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE="${KEEL_BUILD_TYPE:-RelWithDebInfo}" "${extra[@]}" >/dev/null
+# Progress goes to stderr; the only line on stdout is the build directory.
+cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE="${KEEL_BUILD_TYPE:-RelWithDebInfo}" "${extra[@]}" >&2
 if [ "$#" -gt 0 ]; then
-  cmake --build "$build" -j "$jobs" --target "$@"
+  cmake --build "$build" -j "$jobs" --target "$@" >&2
 else
-  cmake --build "$build" -j "$jobs"
+  cmake --build "$build" -j "$jobs" >&2
 fi
 echo "$build"
