@@ -386,10 +386,11 @@ constexpr uint32_t kConn = kCmdNoStorage | kCmdNoScript | kCmdLoading | kCmdStal
 
 void RegisterConnectionCommands(std::vector<CommandSpec>* out) {
   out->push_back({.name = "ping", .arity = -1,
-                  .flags = kCmdNoStorage | kCmdFast | kCmdSkipSlowlog | kCmdPubSubContext,
+                  .flags = kCmdNoStorage | kCmdFast | kCmdPubSubContext,
                   .handler = Ping, .group = "connection", .summary = "Ping the server",
                   .since = "1.0.0", .complexity = "O(1)", .acl = "@fast @connection"});
-  out->push_back({.name = "echo", .arity = 2, .flags = kCmdNoStorage | kCmdFast, .handler = Echo,
+  out->push_back({.name = "echo", .arity = 2,
+                  .flags = kCmdNoStorage | kCmdLoading | kCmdStale | kCmdFast, .handler = Echo,
                   .group = "connection", .summary = "Echo the given string", .since = "1.0.0",
                   .complexity = "O(1)", .acl = "@fast @connection"});
   out->push_back({.name = "quit", .arity = -1,
@@ -407,11 +408,13 @@ void RegisterConnectionCommands(std::vector<CommandSpec>* out) {
                   .group = "connection", .summary = "Authenticate to the server",
                   .since = "1.0.0", .complexity = "O(N) where N is the number of passwords",
                   .acl = "@fast @connection"});
-  out->push_back({.name = "select", .arity = 2, .flags = kConn | kCmdFast, .handler = Select,
+  out->push_back({.name = "select", .arity = 2,
+                  .flags = kCmdNoStorage | kCmdLoading | kCmdStale | kCmdFast, .handler = Select,
                   .group = "connection", .summary = "Change the selected database",
-                  .since = "1.0.0", .complexity = "O(1)", .acl = "@keyspace @fast"});
+                  .since = "1.0.0", .complexity = "O(1)", .acl = "@fast @connection"});
   out->push_back({.name = "reset", .arity = 1,
-                  .flags = kConn | kCmdNoAuth | kCmdFast | kCmdPubSubContext | kCmdTxnControl,
+                  .flags = kConn | kCmdNoAuth | kCmdFast | kCmdAllowBusy | kCmdPubSubContext |
+                           kCmdTxnControl,
                   .handler = Reset, .group = "connection", .summary = "Reset the connection",
                   .since = "6.2.0", .complexity = "O(1)", .acl = "@fast @connection"});
   constexpr uint32_t kSub = kConn | kCmdNoAuth;
@@ -449,7 +452,8 @@ void RegisterConnectionCommands(std::vector<CommandSpec>* out) {
             .summary = "Unblock a client blocked in a blocking command from a different connection",
             .since = "5.0.0", .complexity = "O(log N) where N is the number of client connections",
             .acl = "@admin @slow @dangerous @connection"},
-           {.name = "client|help", .arity = 2, .flags = kConn, .handler = ClientHelp,
+           {.name = "client|help", .arity = 2,
+            .flags = kCmdNoStorage | kCmdLoading | kCmdStale, .handler = ClientHelp,
             .group = "connection", .summary = "Show helpful text about the different subcommands",
             .since = "5.0.0", .complexity = "O(1)", .acl = "@slow @connection"},
        }});
