@@ -774,7 +774,7 @@ void RegisterServerCommands(std::vector<CommandSpec>* out) {
             .group = "server", .summary = "Show helpful text about the different subcommands",
             .since = "5.0.0", .complexity = "O(1)", .acl = "@slow"},
        }});
-  out->push_back({.name = "info", .arity = -1, .flags = kLocal | kCmdSkipSlowlog, .handler = Info,
+  out->push_back({.name = "info", .arity = -1, .flags = kLocal, .handler = Info,
                   .group = "server",
                   .summary = "Get information and statistics about the server", .since = "1.0.0",
                   .complexity = "O(1)", .acl = "@slow @dangerous"});
