@@ -442,7 +442,7 @@ void RegisterKeyCommands(std::vector<CommandSpec>* out) {
       Row("object|freq", 3, kRead, 2, 2, 1, ObjectFreq, "Get the logarithmic access frequency counter of a Redis object", "4.0.0", "O(1)", rs),
       Row("object|idletime", 3, kRead, 2, 2, 1, ObjectIdleTime, "Get the time since a Redis object was last accessed", "2.2.3", "O(1)", rs),
       Row("object|refcount", 3, kRead, 2, 2, 1, ObjectRefCount, "Get the number of references to the value of the key", "2.2.3", "O(1)", rs),
-      Row("object|help", 2, kCmdNoStorage, 0, 0, 0, ObjectHelp, "Show helpful text about the different subcommands", "6.2.0", "O(1)", "@keyspace @slow"),
+      Row("object|help", 2, kCmdNoStorage | kCmdLoading | kCmdStale, 0, 0, 0, ObjectHelp, "Show helpful text about the different subcommands", "6.2.0", "O(1)", "@keyspace @slow"),
   };
   o.push_back(std::move(object));
 }
