@@ -21,8 +21,9 @@ namespace {
 // ----------------------------------------------------------------- COMMAND
 
 void ReplyKeySpecs(CommandContext& c, const CommandSpec& s) {
-  if (s.first_key <= 0) return c.reply.Array(0);
-  c.reply.Array(1);
+  // Redis 7.0 replies with a set of key specs (RESP3 '~').
+  if (s.first_key <= 0) return c.reply.Set(0);
+  c.reply.Set(1);
   c.reply.Map(3);
   c.reply.Bulk("flags");
   c.reply.Set(1);
@@ -76,6 +77,8 @@ void ReplyCommandInfo(CommandContext& c, const CommandSpec& s) {
   for (auto a : acl) c.reply.SimpleString(a);
   c.reply.Set(0);  // tips
   ReplyKeySpecs(c, s);
+  // As Redis 7.0: an empty set when there are no subcommands, else an array.
+  if (s.subcommands.empty()) return c.reply.Set(0);
   c.reply.Array(s.subcommands.size());
   for (const auto& sub : s.subcommands) ReplyCommandInfo(c, sub);
 }
