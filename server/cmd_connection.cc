@@ -214,7 +214,8 @@ void ClientGetName(CommandContext& c) {
 void ClientList(CommandContext& c) {
   std::vector<uint64_t> ids;
   for (size_t i = 2; i < c.argv.size(); ++i) {
-    if (EqualsIgnoreCase(c.argv[i], "TYPE") && i + 1 < c.argv.size()) {
+    // As Redis 7.0: TYPE only as the sole filter (CLIENT LIST TYPE <type>).
+    if (EqualsIgnoreCase(c.argv[i], "TYPE") && c.argv.size() == 4) {
       std::string_view t = c.argv[++i];
       if (!EqualsIgnoreCase(t, "normal") && !EqualsIgnoreCase(t, "master") &&
           !EqualsIgnoreCase(t, "replica") && !EqualsIgnoreCase(t, "slave") &&
@@ -275,6 +276,7 @@ void ClientKill(CommandContext& c) {
     } else if (EqualsIgnoreCase(opt, "LADDR")) {
       laddr = val;
     } else if (EqualsIgnoreCase(opt, "USER")) {
+      if (val != "default") return c.ErrorText("ERR No such user '" + std::string(val) + "'");
       user = val;
     } else if (EqualsIgnoreCase(opt, "TYPE")) {
       if (EqualsIgnoreCase(val, "normal")) {
