@@ -17,6 +17,12 @@ build="$(bash "$root/scripts/build.sh" | tail -n 1)"
 status=0
 echo "== GoogleTest suites"
 (cd "$build" && ctest --output-on-failure -j 2) || status=1
+echo "== Node.js clients (npm ci from the committed package-lock.json files)"
+for dir in "$root"/redis_compat_tests/node_clients "$root"/redis_compat_tests/queue_e2e; do
+  if [ -f "$dir/package-lock.json" ] && [ ! -d "$dir/node_modules" ]; then
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error) || status=1
+  fi
+done
 echo "== Redis compatibility suite (Keel vs redis-server, real clients)"
 (cd "$root" && KEEL_SERVER="$build/server/keel-server" \
   KEEL_HIREDIS_CLIENT="$build/redis_compat_tests/keel_hiredis_client" \
