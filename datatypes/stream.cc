@@ -625,16 +625,14 @@ Result<std::optional<std::vector<Entry>>> ReadAfter(Txn& txn, std::string_view k
   Status s = Load(txn, key, &st);
   if (!s.ok()) return s;
   std::optional<std::vector<Entry>> out;
-  if (!st.exists() || st.length == 0) return out;
-  StreamId top;
-  s = LastValid(txn, key, st, &top);
-  if (!s.ok()) return s;
-  if (top <= after) return out;
   StreamId start = after;
-  if (!Increment(&start)) return out;
-  out.emplace();
-  s = ReadEntries(txn, key, st, start, StreamId::Max(), count, false, &*out);
+  if (!st.exists() || st.length == 0 || st.meta.last_id <= after || !Increment(&start)) {
+    return out;
+  }
+  std::vector<Entry> entries;
+  s = ReadEntries(txn, key, st, start, StreamId::Max(), count, false, &entries);
   if (!s.ok()) return s;
+  if (!entries.empty()) out = std::move(entries);  // served only if something is there
   return out;
 }
 

@@ -450,18 +450,12 @@ Result<ReadGroupResult> ReadGroup(Txn& txn, std::string_view key, std::string_vi
     return out;
   }
 
-  // ">": entries never delivered to the group.
-  if (st.length > 0) {
-    std::vector<Entry> last;
-    s = ReadEntries(txn, key, st, StreamId{}, StreamId::Max(), 1, true, &last);
+  // ">": entries never delivered to the group (served only if there is at least one).
+  StreamId start = g.last_id;
+  if (st.length > 0 && st.meta.last_id > g.last_id && Increment(&start)) {
+    s = ReadEntries(txn, key, st, start, StreamId::Max(), count, false, &out.entries);
     if (!s.ok()) return s;
-    if (!last.empty() && last.front().id > g.last_id) {
-      out.served = true;
-      StreamId start = g.last_id;
-      Increment(&start);
-      s = ReadEntries(txn, key, st, start, StreamId::Max(), count, false, &out.entries);
-      if (!s.ok()) return s;
-    }
+    out.served = !out.entries.empty();
   }
   if (!out.served) return out;
   auto me = lookup();

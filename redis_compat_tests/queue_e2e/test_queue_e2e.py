@@ -15,6 +15,7 @@ processing list) and go on. Afterwards the workers' logs must show:
   - the server ends with nothing pending: PEL empty, queue and processing lists empty.
 
     KEEL_SERVER           the keel-server binary (default build/server/keel-server)
+    KEEL_SERVER_ARGS      extra keel-server arguments (default "--metrics-port 0")
     KEEL_QUEUE_MESSAGES   messages per queue (default 100000)
 
 Needs Node.js and npm (Debian: apt-get install nodejs npm); ioredis is installed from
@@ -64,7 +65,11 @@ class Keel:
     """keel-server as a child process on a fixed port and data directory."""
 
     def __init__(self, binary: str, port: int, data: Path, log: Path):
-        self.argv = [binary, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(data)]
+        # Extra arguments first, as the compatibility runner places them; by default the
+        # Prometheus endpoint is off so a keel-server running elsewhere cannot collide.
+        extra = os.environ.get("KEEL_SERVER_ARGS", "--metrics-port 0").split()
+        self.argv = [binary] + extra + ["--port", str(port), "--bind", "127.0.0.1", "--dir",
+                                        str(data)]
         self.port, self.log, self.proc = port, log, None
 
     def start(self) -> None:
