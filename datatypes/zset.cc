@@ -24,14 +24,10 @@ struct ZKey {
   KeyRecord rec;
   Metadata meta;
   CompoundEncoding variant = CompoundEncoding::kCompact;
-  uint8_t root_flags = 0;
+  std::string root;  // the rank trie's root record (datatypes/zset_index.h)
 
   bool compact() const { return variant == CompoundEncoding::kCompact; }
-  std::string Tail() const {
-    std::string tail(1, static_cast<char>(variant));
-    tail.push_back(static_cast<char>(root_flags));
-    return tail;
-  }
+  std::string Tail() const { return std::string(1, static_cast<char>(variant)) + root; }
 };
 
 Status Open(Txn& txn, std::string_view key, ZKey* z) {
@@ -40,7 +36,7 @@ Status Open(Txn& txn, std::string_view key, ZKey* z) {
   z->meta = z->rec.meta;
   z->variant = coll::VariantOf(z->rec);
   std::string_view tail = z->rec.body();
-  z->root_flags = tail.size() >= 2 ? static_cast<uint8_t>(tail[1]) : 0;
+  z->root = std::string(tail.substr(std::min<size_t>(1, tail.size())));
   return Status::Ok();
 }
 
@@ -50,17 +46,17 @@ void Create(Txn& txn, ZKey* z) {
   z->meta.version = txn.storage()->NextVersion();
   z->meta.size = 0;
   z->variant = CompoundEncoding::kCompact;
-  z->root_flags = 0;
+  z->root.clear();
 }
 
 ZSetIndex IndexOf(Txn& txn, std::string_view key, const ZKey& z) {
-  return ZSetIndex(txn, key, z.meta.version, z.meta.size, z.root_flags);
+  return ZSetIndex(txn, key, z.meta.version, z.meta.size, z.root);
 }
 
 // Persists the size and root flags `idx` ends with (removing the key if it is empty).
 void Save(Txn& txn, std::string_view key, ZKey* z, const ZSetIndex& idx) {
   z->meta.size = idx.size();
-  z->root_flags = idx.root_flags();
+  z->root = idx.root();
   if (z->meta.size == 0) {
     txn.Remove(key, &z->rec);
     return;
@@ -201,7 +197,7 @@ Status CollectInterval(Txn& txn, std::string_view key, const ZKey& z, ZSetIndex&
                        const KeyInterval& iv, bool reverse, int64_t offset, int64_t limit,
                        std::vector<IndexEntry>* out) {
   if (iv.empty || offset < 0 || limit == 0) return Status::Ok();
-  bool expanded = idx.root_flags() & kExpanded;
+  bool expanded = idx.expanded();
   coll::SubCursor it(txn, key, z.meta.version);
   uint64_t skip = static_cast<uint64_t>(offset);
   if (!reverse) {
@@ -449,7 +445,7 @@ Status Find(Txn& txn, const Source& s, std::string_view member, std::optional<do
     if (st.ok() && found) *out = 1.0;
     return st;
   }
-  ZSetIndex idx(txn, s.key, s.rec.meta.version, s.rec.meta.size, 0);
+  ZSetIndex idx(txn, s.key, s.rec.meta.version, s.rec.meta.size, "");
   auto r = idx.Score(member);
   if (!r.ok()) return r.status();
   *out = *r;

@@ -7,7 +7,8 @@
 // Stateless; thread-safe as Txn allows.
 //
 // Persisted format: metadata type kZSet, size = number of members,
-//   tail = variant:u8 (CompoundEncoding) | root_flags:u8 (the rank trie's root, see below);
+//   tail = variant:u8 (CompoundEncoding) | the rank trie's root record (flags:u8, then if
+//          expanded 16 x count:varint; see datatypes/zset_index.h);
 // the member map, the order index and the rank trie are sub-keys described in
 // datatypes/zset_index.h, all changed in the command's one atomic write.
 // Variant rules (Redis 7.0, one-way): compact ("listpack") until a new member makes the set

@@ -22,27 +22,6 @@ double DecodeBits(std::string_view v) {
   return std::bit_cast<double>(GetFixed64BE(v.data()));
 }
 
-std::string EncodeNode(uint64_t count, uint8_t flags) {
-  std::string out;
-  coll::PutVarint(&out, count);
-  out.push_back(static_cast<char>(flags));
-  return out;
-}
-
-bool DecodeNode(std::string_view v, uint64_t* count, uint8_t* flags) {
-  if (!coll::GetVarint(&v, count) || v.size() != 1) return false;
-  *flags = static_cast<uint8_t>(v[0]);
-  return true;
-}
-
-// 'c' | depth | prefix for the children of `prefix` (depth = prefix length + 1).
-std::string ChildSpace(std::string_view prefix) {
-  std::string out(1, kCountSpace);
-  PutFixed32BE(&out, static_cast<uint32_t>(prefix.size() + 1));
-  out.append(prefix);
-  return out;
-}
-
 std::string Space(char space, std::string_view rest) {
   std::string out(1, space);
   out.append(rest);
@@ -74,35 +53,110 @@ std::string NextOrdered(std::string_view ordered) {
   return out;
 }
 
+namespace {
+
+void PutCounts(std::string* out, const uint64_t (&counts)[16]) {
+  for (uint64_t c : counts) coll::PutVarint(out, c);
+}
+
+bool GetCounts(std::string_view* in, uint64_t (&counts)[16]) {
+  for (uint64_t& c : counts) {
+    if (!coll::GetVarint(in, &c)) return false;
+  }
+  return true;
+}
+
+// The prefix extended by one byte.
+std::string Child(std::string_view prefix, uint8_t b) {
+  std::string c(prefix);
+  c.push_back(static_cast<char>(b));
+  return c;
+}
+
+}  // namespace
+
+uint64_t ZSetIndex::Node::count() const {
+  uint64_t n = (flags & kTerminal) ? 1 : 0;
+  for (uint64_t g : groups) n += g;
+  return n;
+}
+
+bool ZSetIndex::Group::empty() const {
+  for (uint64_t c : children) {
+    if (c != 0) return false;
+  }
+  return true;
+}
+
 ZSetIndex::ZSetIndex(Txn& txn, std::string_view key, uint64_t version, uint64_t size,
-                     uint8_t root_flags)
-    : txn_(txn), key_(key), version_(version), size_(size), root_flags_(root_flags) {}
+                     std::string_view root)
+    : txn_(txn), key_(key), version_(version), size_(size) {
+  if (!root.empty()) {
+    root_.flags = static_cast<uint8_t>(root[0]);
+    root.remove_prefix(1);
+    if (!GetCounts(&root, root_.groups)) root_ = Node();  // unreadable: treat as unexpanded
+  }
+}
+
+std::string ZSetIndex::root() const {
+  std::string out(1, static_cast<char>(root_.flags));
+  if (root_.flags & kExpanded) PutCounts(&out, root_.groups);
+  return out;
+}
 
 std::string ZSetIndex::NodeKey(std::string_view prefix) const {
-  std::string out(1, kCountSpace);
+  std::string out(1, kNodeSpace);
   PutFixed32BE(&out, static_cast<uint32_t>(prefix.size()));
   out.append(prefix);
   return out;
 }
 
+std::string ZSetIndex::GroupKey(std::string_view prefix, unsigned hi) const {
+  std::string out(1, kGroupSpace);
+  PutFixed32BE(&out, static_cast<uint32_t>(prefix.size()));
+  out.append(prefix);
+  out.push_back(static_cast<char>(hi));
+  return out;
+}
+
 Status ZSetIndex::ReadNode(std::string_view prefix, Node* node, bool* found) {
   std::string v;
+  *node = Node();
   Status st = txn_.GetSub(key_, version_, NodeKey(prefix), &v, found);
-  if (!st.ok()) return st;
-  if (!*found) {
-    *node = Node();
-    return Status::Ok();
-  }
-  if (!DecodeNode(v, &node->count, &node->flags)) return Corrupt();
+  if (!st.ok() || !*found) return st;
+  std::string_view in(v);
+  if (in.empty()) return Corrupt();
+  node->flags = static_cast<uint8_t>(in[0]);
+  in.remove_prefix(1);
+  if (!GetCounts(&in, node->groups)) return Corrupt();
   return Status::Ok();
 }
 
 void ZSetIndex::WriteNode(std::string_view prefix, const Node& node) {
-  txn_.PutSub(key_, version_, NodeKey(prefix), EncodeNode(node.count, node.flags));
+  std::string v(1, static_cast<char>(node.flags));
+  PutCounts(&v, node.groups);
+  txn_.PutSub(key_, version_, NodeKey(prefix), v);
 }
 
-void ZSetIndex::DeleteNode(std::string_view prefix) {
-  txn_.DeleteSub(key_, version_, NodeKey(prefix));
+Status ZSetIndex::ReadGroup(std::string_view prefix, unsigned hi, Group* group) {
+  std::string v;
+  bool found = false;
+  *group = Group();
+  Status st = txn_.GetSub(key_, version_, GroupKey(prefix, hi), &v, &found);
+  if (!st.ok() || !found) return st;
+  std::string_view in(v);
+  if (!GetCounts(&in, group->children)) return Corrupt();
+  return Status::Ok();
+}
+
+void ZSetIndex::WriteGroup(std::string_view prefix, unsigned hi, const Group& group) {
+  if (group.empty()) {
+    txn_.DeleteSub(key_, version_, GroupKey(prefix, hi));
+    return;
+  }
+  std::string v;
+  PutCounts(&v, group.children);
+  txn_.PutSub(key_, version_, GroupKey(prefix, hi), v);
 }
 
 void ZSetIndex::PutEntry(std::string_view ikey, double score) {
@@ -162,132 +216,154 @@ Status ZSetIndex::CollectKeys(std::string_view prefix, std::vector<std::string>*
   return it.status();
 }
 
-uint8_t ZSetIndex::BuildChildren(std::string_view prefix,
-                                 const std::vector<std::string_view>& keys) {
-  uint8_t flags = kExpanded;
+ZSetIndex::Node ZSetIndex::BuildNode(std::string_view prefix,
+                                     const std::vector<std::string_view>& keys) {
+  Node node;
+  node.flags = kExpanded;
+  Group groups[16];
   size_t i = 0;
   if (i < keys.size() && keys[i].size() == prefix.size()) {
-    flags |= kTerminal;
+    node.flags |= kTerminal;
     ++i;
   }
   const size_t d = prefix.size();
   while (i < keys.size()) {
-    char b = keys[i][d];
+    auto b = static_cast<uint8_t>(keys[i][d]);
     size_t j = i;
-    while (j < keys.size() && keys[j][d] == b) ++j;
-    std::string child(prefix);
-    child.push_back(b);
-    Node node;
-    node.count = j - i;
-    if (node.count > kExpandThreshold) {
+    while (j < keys.size() && static_cast<uint8_t>(keys[j][d]) == b) ++j;
+    uint64_t n = j - i;
+    groups[b >> 4].children[b & 15] = n;
+    node.groups[b >> 4] += n;
+    if (n > kExpandThreshold) {
+      std::string child = Child(prefix, b);
       std::vector<std::string_view> sub(keys.begin() + static_cast<ptrdiff_t>(i),
                                         keys.begin() + static_cast<ptrdiff_t>(j));
-      node.flags = BuildChildren(child, sub);
-    } else if (keys[i].size() == child.size()) {
-      node.flags = kTerminal;
+      WriteNode(child, BuildNode(child, sub));
     }
-    WriteNode(child, node);
     i = j;
   }
-  return flags;
+  for (unsigned h = 0; h < 16; ++h) {
+    if (node.groups[h] != 0) WriteGroup(prefix, h, groups[h]);
+  }
+  return node;
 }
 
 Status ZSetIndex::InsertKey(std::string_view ikey) {
   ++size_;
-  if (!(root_flags_ & kExpanded)) {
+  if (!expanded()) {
     if (size_ <= kExpandThreshold) return Status::Ok();
     std::vector<std::string> keys;
     Status st = CollectKeys("", &keys);
     if (!st.ok()) return st;
     std::vector<std::string_view> views(keys.begin(), keys.end());
-    root_flags_ = BuildChildren("", views) & kExpanded;
+    root_ = BuildNode("", views);
     return Status::Ok();
   }
-  for (size_t d = 1; d <= ikey.size(); ++d) {
-    std::string_view prefix = ikey.substr(0, d);
-    Node node;
-    bool found = false;
-    Status st = ReadNode(prefix, &node, &found);
-    if (!st.ok()) return st;
-    ++node.count;
-    if (d == ikey.size()) node.flags |= kTerminal;
-    if (!(node.flags & kExpanded) && node.count > kExpandThreshold) {
-      std::vector<std::string> keys;
-      st = CollectKeys(prefix, &keys);
-      if (!st.ok()) return st;
-      std::vector<std::string_view> views(keys.begin(), keys.end());
-      node.count = keys.size();
-      node.flags = BuildChildren(prefix, views);
+  Node node = root_;
+  std::string prefix;
+  auto save = [&] {
+    if (prefix.empty()) {
+      root_ = node;
+    } else {
       WriteNode(prefix, node);
+    }
+  };
+  for (size_t d = 0;; ++d) {
+    if (d == ikey.size()) {  // the entry equals this expanded node's prefix
+      node.flags |= kTerminal;
+      save();
       return Status::Ok();
     }
-    WriteNode(prefix, node);
-    if (!(node.flags & kExpanded)) return Status::Ok();
+    auto b = static_cast<uint8_t>(ikey[d]);
+    ++node.groups[b >> 4];
+    save();
+    Group group;
+    Status st = ReadGroup(prefix, b >> 4, &group);
+    if (!st.ok()) return st;
+    uint64_t n = ++group.children[b & 15];
+    WriteGroup(prefix, b >> 4, group);
+    std::string child = Child(prefix, b);
+    bool found = false;
+    st = ReadNode(child, &node, &found);
+    if (!st.ok()) return st;
+    if (!found) {
+      if (n <= kExpandThreshold) return Status::Ok();
+      std::vector<std::string> keys;
+      st = CollectKeys(child, &keys);
+      if (!st.ok()) return st;
+      std::vector<std::string_view> views(keys.begin(), keys.end());
+      WriteNode(child, BuildNode(child, views));
+      return Status::Ok();
+    }
+    prefix = std::move(child);
   }
-  return Status::Ok();
 }
 
 Status ZSetIndex::EraseKey(std::string_view ikey) {
   --size_;
-  if (!(root_flags_ & kExpanded)) return Status::Ok();
-  for (size_t d = 1; d <= ikey.size(); ++d) {
-    std::string_view prefix = ikey.substr(0, d);
-    Node node;
-    bool found = false;
-    Status st = ReadNode(prefix, &node, &found);
-    if (!st.ok()) return st;
-    if (!found || node.count == 0) return Corrupt();
-    --node.count;
-    if (d == ikey.size()) node.flags &= static_cast<uint8_t>(~kTerminal);
-    if (node.count == 0) {
-      DeleteNode(prefix);
+  if (!expanded()) return Status::Ok();
+  Node node = root_;
+  std::string prefix;
+  auto save = [&] {
+    if (prefix.empty()) {
+      root_ = node;
+    } else if (node.count() == 0) {
+      txn_.DeleteSub(key_, version_, NodeKey(prefix));
     } else {
       WriteNode(prefix, node);
     }
-    if (!(node.flags & kExpanded)) return Status::Ok();
+  };
+  for (size_t d = 0;; ++d) {
+    if (d == ikey.size()) {
+      node.flags &= static_cast<uint8_t>(~kTerminal);
+      save();
+      return Status::Ok();
+    }
+    auto b = static_cast<uint8_t>(ikey[d]);
+    if (node.groups[b >> 4] == 0) return Corrupt();
+    --node.groups[b >> 4];
+    save();
+    Group group;
+    Status st = ReadGroup(prefix, b >> 4, &group);
+    if (!st.ok()) return st;
+    if (group.children[b & 15] == 0) return Corrupt();
+    --group.children[b & 15];
+    WriteGroup(prefix, b >> 4, group);
+    std::string child = Child(prefix, b);
+    bool found = false;
+    st = ReadNode(child, &node, &found);
+    if (!st.ok()) return st;
+    if (!found) return Status::Ok();
+    prefix = std::move(child);
   }
-  return Status::Ok();
 }
 
 Result<uint64_t> ZSetIndex::Rank(std::string_view bound) {
-  coll::SubCursor it(txn_, key_, version_);
   uint64_t rank = 0;
-  size_t d = 0;
-  bool expanded = root_flags_ & kExpanded;
-  bool terminal = false;
-  while (expanded) {
-    if (d == bound.size()) return rank;
-    if (terminal) ++rank;
-    std::string_view prefix = bound.substr(0, d);
-    std::string space = ChildSpace(prefix);
-    auto b = static_cast<uint8_t>(bound[d]);
-    bool found = false;
-    Node child;
-    for (it.Seek(space); it.Valid() && it.sub().starts_with(space); it.Next()) {
-      std::string_view sub = it.sub();
-      if (sub.size() != space.size() + 1) return Corrupt();
-      auto x = static_cast<uint8_t>(sub.back());
-      Node node;
-      if (!DecodeNode(it.value(), &node.count, &node.flags)) return Corrupt();
-      if (x < b) {
-        rank += node.count;
-      } else {
-        if (x == b) {
-          found = true;
-          child = node;
-        }
-        break;
-      }
+  std::string prefix;
+  if (expanded()) {
+    Node node = root_;
+    for (size_t d = 0;; ++d) {
+      if (d == bound.size()) return rank;
+      if (node.flags & kTerminal) ++rank;
+      auto b = static_cast<uint8_t>(bound[d]);
+      unsigned hi = b >> 4, lo = b & 15;
+      for (unsigned h = 0; h < hi; ++h) rank += node.groups[h];
+      if (node.groups[hi] == 0) return rank;
+      Group group;
+      Status st = ReadGroup(prefix, hi, &group);
+      if (!st.ok()) return st;
+      for (unsigned l = 0; l < lo; ++l) rank += group.children[l];
+      if (group.children[lo] == 0) return rank;
+      prefix.push_back(static_cast<char>(b));
+      bool found = false;
+      st = ReadNode(prefix, &node, &found);
+      if (!st.ok()) return st;
+      if (!found) break;  // an unexpanded node: scan it
     }
-    Status st = it.status();
-    if (!st.ok()) return st;
-    if (!found) return rank;
-    ++d;
-    expanded = child.flags & kExpanded;
-    terminal = child.flags & kTerminal;
   }
-  // An unexpanded node: count its entries before `bound`.
-  std::string space = Space(kIndexSpace, bound.substr(0, d));
+  std::string space = Space(kIndexSpace, prefix);
+  coll::SubCursor it(txn_, key_, version_);
   for (it.Seek(space); it.Valid() && it.sub().starts_with(space); it.Next()) {
     if (it.sub().substr(1) >= bound) break;
     ++rank;
@@ -297,58 +373,60 @@ Result<uint64_t> ZSetIndex::Rank(std::string_view bound) {
   return rank;
 }
 
-Result<IndexEntry> ZSetIndex::Select(uint64_t r) {
-  if (r >= size_) return Corrupt();
-  coll::SubCursor it(txn_, key_, version_);
-  std::string prefix;
-  bool expanded = root_flags_ & kExpanded;
-  bool terminal = false;
-  while (expanded) {
-    if (terminal) {
-      if (r == 0) break;  // the entry equal to `prefix`
+Status ZSetIndex::Locate(uint64_t r, std::string* prefix, uint64_t* rest) {
+  prefix->clear();
+  if (!expanded()) {
+    *rest = r;
+    return Status::Ok();
+  }
+  Node node = root_;
+  while (true) {
+    if (node.flags & kTerminal) {
+      if (r == 0) {
+        *rest = 0;
+        return Status::Ok();
+      }
       --r;
     }
-    std::string space = ChildSpace(prefix);
-    bool found = false;
-    Node child;
-    for (it.Seek(space); it.Valid() && it.sub().starts_with(space); it.Next()) {
-      Node node;
-      if (!DecodeNode(it.value(), &node.count, &node.flags)) return Corrupt();
-      if (r < node.count) {
-        prefix.push_back(it.sub().back());
-        child = node;
-        found = true;
-        break;
-      }
-      r -= node.count;
-    }
-    Status st = it.status();
+    unsigned hi = 0;
+    while (hi < 16 && r >= node.groups[hi]) r -= node.groups[hi++];
+    if (hi == 16) return Corrupt();
+    Group group;
+    Status st = ReadGroup(*prefix, hi, &group);
     if (!st.ok()) return st;
-    if (!found) return Corrupt();
-    expanded = child.flags & kExpanded;
-    terminal = child.flags & kTerminal;
+    unsigned lo = 0;
+    while (lo < 16 && r >= group.children[lo]) r -= group.children[lo++];
+    if (lo == 16) return Corrupt();
+    prefix->push_back(static_cast<char>((hi << 4) | lo));
+    bool found = false;
+    st = ReadNode(*prefix, &node, &found);
+    if (!st.ok()) return st;
+    if (!found) {
+      *rest = r;
+      return Status::Ok();
+    }
   }
-  std::string space = Space(kIndexSpace, prefix);
-  it.Seek(space);
-  for (; it.Valid() && it.sub().starts_with(space) && r > 0; it.Next()) --r;
-  Status st = it.status();
+}
+
+Result<IndexEntry> ZSetIndex::Select(uint64_t r) {
+  std::vector<IndexEntry> out;
+  Status st = Range(r, 1, &out);
   if (!st.ok()) return st;
-  if (!it.Valid() || !it.sub().starts_with(space)) return Corrupt();
-  IndexEntry e;
-  e.key = std::string(it.sub().substr(1));
-  if (e.key.size() < 8) return Corrupt();
-  e.score = it.value() == "-" ? -0.0 : ScoreFromOrdered(e.key);
-  return e;
+  if (out.empty()) return Corrupt();
+  return std::move(out.front());
 }
 
 Status ZSetIndex::Range(uint64_t r, uint64_t n, std::vector<IndexEntry>* out) {
   if (n == 0 || r >= size_) return Status::Ok();
-  auto first = Select(r);
-  if (!first.ok()) return first.status();
+  std::string prefix;
+  uint64_t skip = 0;
+  Status st = Locate(r, &prefix, &skip);
+  if (!st.ok()) return st;
   coll::SubCursor it(txn_, key_, version_);
-  std::string space(1, kIndexSpace);
-  it.Seek(Space(kIndexSpace, first->key));
-  for (; it.Valid() && it.sub().starts_with(space) && n > 0; it.Next(), --n) {
+  std::string index_space(1, kIndexSpace);
+  it.Seek(Space(kIndexSpace, prefix));
+  for (; it.Valid() && it.sub().starts_with(index_space) && skip > 0; it.Next()) --skip;
+  for (; it.Valid() && it.sub().starts_with(index_space) && n > 0; it.Next(), --n) {
     IndexEntry e;
     e.key = std::string(it.sub().substr(1));
     if (e.key.size() < 8) return Corrupt();
@@ -372,7 +450,7 @@ Status ZSetIndex::BulkLoad(const std::vector<std::pair<std::string, double>>& so
   size_ = keys.size();
   if (size_ > kExpandThreshold) {
     std::vector<std::string_view> views(keys.begin(), keys.end());
-    root_flags_ = BuildChildren("", views) & kExpanded;
+    root_ = BuildNode("", views);
   }
   return Status::Ok();
 }

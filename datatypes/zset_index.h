@@ -9,33 +9,38 @@
 // change in the same atomic RocksDB write.
 //
 // Persisted format — sub-keys of the key's incarnation (see datatypes/encoding.h):
-//   'm' | member                      -> score: u64 BE, the IEEE-754 bits of the exact double
-//   's' | OrderedScore(score) | member -> "" , or "-" when the score is -0.0
-//   'c' | depth:u32 BE | prefix        -> count:varint | flags:u8
+//   'm' | member                       -> score: u64 BE, the IEEE-754 bits of the exact double
+//   's' | OrderedScore(score) | member  -> "" , or "-" when the score is -0.0
+//   'c' | depth:u32 BE | prefix         -> node record:  flags:u8 | 16 x count:varint
+//   'g' | depth:u32 BE | prefix | hi:u8 -> group record: 16 x count:varint
 // OrderedScore maps doubles to 8 big-endian bytes whose byte order is numeric order (-0.0 is
 // mapped like +0.0: Redis orders them as equal). An order-index entry's "key" below is
 // OrderedScore(score) | member, so byte order of keys is Redis's (score, member) order.
 //
-// Rank trie: node p (a byte string) counts the entries whose key starts with p; its children
-// are p|b for each byte b. The root (p = "") is the whole set; its count is the set's size
-// and its flags live in the metadata tail. A node is *expanded* once it has held more than
-// kExpandThreshold entries: from then on, counter records exist for all its non-empty
-// children ('c' records, flag kExpanded set on the node), maintained by every insert and
-// erase in O(depth). Unexpanded nodes hold at most kExpandThreshold entries and are resolved
-// by scanning the order index. Flag kTerminal says an entry's key equals p itself (a member
-// that is a prefix of another with the same score). Nodes are never collapsed; a node whose
-// count drops to 0 loses its record.
-//   Rank(key): walk from the root; at each expanded node add the counts of the children
-//   before the key's next byte (one short range scan over 'c' records, at most 256), then
-//   descend; at the first unexpanded node count the (<= threshold) entries before the key.
-//   Select(r) is the same walk, choosing the child where r falls.
+// Rank trie: node p (a byte string) stands for the entries whose key starts with p; its
+// children are p|b for each byte b, grouped by the high nibble of b. A node is *expanded* once
+// it has held more than kExpandThreshold entries: from then on it has a node record (flag
+// kExpanded; kTerminal if an entry's key equals p, i.e. a member that is a prefix of another
+// with the same score) with the entry counts of its 16 child groups, and a group record per
+// non-empty group with the entry counts of the group's 16 children. Both are kept exact by
+// every insert and erase. The root (p = "") is always a node; its record lives in the metadata
+// tail and its count is the set's size. Unexpanded nodes hold at most kExpandThreshold entries
+// and are resolved by scanning the order index. Nodes never collapse; records of nodes and
+// groups whose count falls to 0 are deleted.
+//   Rank(key): walk from the root; at each expanded node add the counts of the groups before
+//   the key's next byte's high nibble (node record) and of the children before it in its group
+//   (group record), then descend; at the first unexpanded node count its (<= threshold)
+//   entries before the key. Select(r) is the same walk, choosing the group and child where r
+//   falls. Only point reads: an iterator is opened for the final scan alone. (Point reads find
+//   the newest version of a counter at once; scanning counters would step over every version
+//   of them the memtable still holds, and the upper ones change on every insert.)
 // Cost: depth = the length of the longest key prefix shared by more than kExpandThreshold
 // entries (about log256(N / threshold) + the bytes of the score that are equal across the
-// set, so 3-6 for 10M distinct scores). Insert/erase read and write one counter per level;
-// rank/select read at most 256 counters per level plus <= threshold index entries. Worst
-// case — many members with one score — the walk continues through the members' bytes, so
-// the depth grows with the length of the prefix those members share (members "m:0000001"..
-// "m:9999999" at one score: ~20 levels, each a point read on insert).
+// set, so 4-6 for 10M distinct scores). Rank/select: 2 point reads per level plus <= threshold
+// index entries; insert/erase: 2 point reads and 2 writes per level. Worst case — many members
+// with one score — the walk continues through the members' bytes, so the depth grows with the
+// length of the prefix those members share (members "m:0000001".."m:9999999" at one score:
+// ~20 levels).
 #pragma once
 
 #include <cstdint>
@@ -52,9 +57,10 @@ namespace keel::zsets {
 // Sub-key spaces of a sorted set. Explicit values: they are stored.
 inline constexpr char kMemberSpace = 'm';
 inline constexpr char kIndexSpace = 's';
-inline constexpr char kCountSpace = 'c';
+inline constexpr char kNodeSpace = 'c';
+inline constexpr char kGroupSpace = 'g';
 
-// Counter record flags and the root flag byte in the metadata tail. Stored.
+// Node record flags (the first byte of a node record and of the root record). Stored.
 inline constexpr uint8_t kExpanded = 1;
 inline constexpr uint8_t kTerminal = 2;
 
@@ -76,15 +82,18 @@ struct IndexEntry {
 
 class ZSetIndex {
  public:
-  ZSetIndex(Txn& txn, std::string_view key, uint64_t version, uint64_t size, uint8_t root_flags);
+  // `root` is the root record as persisted in the metadata tail ("" for a new set).
+  ZSetIndex(Txn& txn, std::string_view key, uint64_t version, uint64_t size, std::string_view root);
 
   uint64_t size() const { return size_; }
-  uint8_t root_flags() const { return root_flags_; }
+  bool expanded() const { return root_.flags & kExpanded; }
+  // The root record to persist in the metadata tail.
+  std::string root() const;
 
   // The score of `member`, nullopt if absent.
   Result<std::optional<double>> Score(std::string_view member);
 
-  // Adds an absent member (or, with `old_score`, moves a present one to a new score).
+  // Adds an absent member; moves a present one to a new score; removes one.
   Status Insert(std::string_view member, double score);
   Status Update(std::string_view member, double old_score, double new_score);
   Status Erase(std::string_view member, double score);
@@ -102,20 +111,30 @@ class ZSetIndex {
 
  private:
   struct Node {
-    uint64_t count = 0;
     uint8_t flags = 0;
+    uint64_t groups[16] = {};
+    uint64_t count() const;  // entries under the node, the terminal one included
+  };
+  struct Group {
+    uint64_t children[16] = {};
+    bool empty() const;
   };
   std::string NodeKey(std::string_view prefix) const;
+  std::string GroupKey(std::string_view prefix, unsigned hi) const;
   Status ReadNode(std::string_view prefix, Node* node, bool* found);
   void WriteNode(std::string_view prefix, const Node& node);
-  void DeleteNode(std::string_view prefix);
+  Status ReadGroup(std::string_view prefix, unsigned hi, Group* group);
+  void WriteGroup(std::string_view prefix, unsigned hi, const Group& group);
   void PutEntry(std::string_view ikey, double score);
-  // Counts (and flags) the subtree of `prefix` from its entries' keys (sorted, all starting
-  // with `prefix`): writes the records of its children, expanding any above the threshold.
-  // Returns the node's own flags (kExpanded, plus kTerminal if an entry equals `prefix`).
-  uint8_t BuildChildren(std::string_view prefix, const std::vector<std::string_view>& keys);
+  // Builds the records of the subtree of `prefix` from its entries' keys (sorted, all
+  // starting with `prefix`), expanding every node above the threshold; writes them all but
+  // the node record of `prefix` itself, which it returns.
+  Node BuildNode(std::string_view prefix, const std::vector<std::string_view>& keys);
   // The keys of all entries under `prefix`, in order.
   Status CollectKeys(std::string_view prefix, std::vector<std::string>* out);
+  // Walks to the unexpanded node holding rank r: its prefix and r within it (or the prefix of
+  // a terminal entry with r = 0).
+  Status Locate(uint64_t r, std::string* prefix, uint64_t* rest);
   Status InsertKey(std::string_view ikey);
   Status EraseKey(std::string_view ikey);
 
@@ -123,7 +142,7 @@ class ZSetIndex {
   std::string key_;
   uint64_t version_;
   uint64_t size_;
-  uint8_t root_flags_;
+  Node root_;
 };
 
 }  // namespace keel::zsets

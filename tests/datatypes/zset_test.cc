@@ -279,13 +279,14 @@ TEST_F(ZSetTest, RanksAndRangesMatchAModelThroughRandomChanges) {
       ASSERT_EQ(*got, want);
     }
   };
-  for (int step = 0; step < 1500; ++step) {
+  for (int step = 0; step < 4000; ++step) {
     int op = static_cast<int>(rng() % 10);
     // Few distinct scores, so many members share one; members of varied length and shared
     // prefixes (a prefix of another member at the same score exercises terminal nodes).
     double score = static_cast<double>(rng() % 30);
-    std::string member = "m" + std::string(rng() % 3, 'p') + std::to_string(rng() % 400);
-    if (op < 7) {
+    std::string member = "m" + std::string(rng() % 3, 'p') + std::to_string(rng() % 1200);
+    // Grow for the first half, then shrink: nodes fill past the threshold and drain again.
+    if (step < 2000 ? op < 7 : op < 3) {
       Add("z", score, member);
       model.Add(member, score);
     } else {
@@ -295,7 +296,7 @@ TEST_F(ZSetTest, RanksAndRangesMatchAModelThroughRandomChanges) {
       });
       model.Erase(member);
     }
-    if (step % 150 == 0) check();
+    if (step % 400 == 0) check();
   }
   check();
   Reopen();
