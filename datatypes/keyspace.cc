@@ -1,8 +1,14 @@
 #include "datatypes/keyspace.h"
 
+#include <cstring>
+
 #include "cluster/slot.h"
 #include "datatypes/glob.h"
+#include "datatypes/hash.h"
+#include "datatypes/list.h"
 #include "datatypes/rdb.h"
+#include "datatypes/set.h"
+#include "datatypes/zset.h"
 
 namespace keel::keys {
 namespace {
@@ -237,10 +243,57 @@ Result<std::optional<std::string>> Dump(Txn& txn, std::string_view key) {
   Status st = txn.Load(key, &rec);
   if (!st.ok()) return st;
   if (!rec.exists) return std::optional<std::string>();
-  if (rec.meta.type != ValueType::kString) {
-    return Status(Code::kInvalidArgument, "DUMP of this type is not supported yet");
+  // Compound values use Redis's plain RDB encodings (no listpack/intset packing), which
+  // Redis 7.0's RESTORE accepts.
+  std::string body;
+  switch (rec.meta.type) {
+    case ValueType::kString:
+      return std::optional<std::string>(EncodeStringDump(rec.body()));
+    case ValueType::kHash: {
+      auto all = hashes::GetAll(txn, key);
+      if (!all.ok()) return all.status();
+      body.push_back(static_cast<char>(kRdbTypeHash));
+      AppendRdbLength(&body, all->size());
+      for (const auto& fv : *all) {
+        AppendRdbString(&body, fv.field);
+        AppendRdbString(&body, fv.value);
+      }
+      break;
+    }
+    case ValueType::kSet: {
+      auto members = sets::Members(txn, key);
+      if (!members.ok()) return members.status();
+      body.push_back(static_cast<char>(kRdbTypeSet));
+      AppendRdbLength(&body, members->size());
+      for (const auto& m : *members) AppendRdbString(&body, m);
+      break;
+    }
+    case ValueType::kZSet: {
+      zsets::RangeSpec all;  // rank 0..-1
+      auto members = zsets::Range(txn, key, all);
+      if (!members.ok()) return members.status();
+      body.push_back(static_cast<char>(kRdbTypeZset2));
+      AppendRdbLength(&body, members->size());
+      for (const auto& sm : *members) {
+        AppendRdbString(&body, sm.member);
+        uint64_t bits;
+        std::memcpy(&bits, &sm.score, sizeof(bits));
+        PutFixed64LE(&body, bits);  // RDB stores binary doubles little-endian
+      }
+      break;
+    }
+    case ValueType::kList: {
+      auto items = lists::Range(txn, key, 0, -1);
+      if (!items.ok()) return items.status();
+      body.push_back(static_cast<char>(kRdbTypeList));
+      AppendRdbLength(&body, items->size());
+      for (const auto& item : *items) AppendRdbString(&body, item);
+      break;
+    }
+    case ValueType::kStream:
+      return Status(Code::kInvalidArgument, "DUMP of streams is not supported yet");
   }
-  return std::optional<std::string>(EncodeStringDump(rec.body()));
+  return std::optional<std::string>(FinishDumpPayload(std::move(body)));
 }
 
 Status Restore(Txn& txn, std::string_view key, std::string_view payload,
@@ -308,7 +361,8 @@ std::optional<std::string> ScanCursors::Find(uint64_t cursor) {
 }
 
 Result<ScanResult> Scan(Storage& storage, ScanCursors& cursors, int db, uint64_t cursor,
-                        std::string_view pattern, size_t count, std::optional<ValueType> type) {
+                        std::optional<std::string_view> pattern, size_t count,
+                        std::optional<ValueType> type) {
   ScanResult out;
   uint64_t slot = cursor >> 40;
   if (slot >= cluster::kSlotCount) return out;  // a cursor we never handed out: done
@@ -323,11 +377,11 @@ Result<ScanResult> Scan(Storage& storage, ScanCursors& cursors, int db, uint64_t
   if (count == 0) count = 10;
   size_t examined = 0;
   Metadata meta;
-  bool match_all = pattern.empty() || pattern == "*";
+  bool match_all = !pattern || *pattern == "*";
   while (it.Valid()) {
     ++examined;
     if (it.Live(&meta) && (!type || meta.type == *type) &&
-        (match_all || GlobMatch(pattern, it.user_key()))) {
+        (match_all || GlobMatch(*pattern, it.user_key()))) {
       out.keys.emplace_back(it.user_key());
     }
     if (examined >= count) {

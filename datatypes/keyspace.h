@@ -79,9 +79,10 @@ struct ScanResult {
   std::vector<std::string> keys;
 };
 // SCAN: examines about `count` keys from `cursor`, returning those matching `pattern`
-// (empty = all) and `type` (if given).
+// (nullopt = all; "" matches only the empty key, as in Redis) and `type` (if given).
 Result<ScanResult> Scan(Storage& storage, ScanCursors& cursors, int db, uint64_t cursor,
-                        std::string_view pattern, size_t count, std::optional<ValueType> type);
+                        std::optional<std::string_view> pattern, size_t count,
+                        std::optional<ValueType> type);
 
 // A random live key, nullopt if the db is empty.
 Result<std::optional<std::string>> RandomKey(Storage& storage, int db, std::mt19937_64& rng);

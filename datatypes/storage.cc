@@ -578,7 +578,10 @@ Status Txn::LoadIn(uint8_t db, std::string_view key, KeyRecord* out) {
   }
   auto& stats = storage_->stats();
   if (st.IsNotFound()) {
-    if (mode_ == TxnMode::kRead) stats.keyspace_misses.fetch_add(1, std::memory_order_relaxed);
+    if (mode_ == TxnMode::kRead) {
+      stats.keyspace_misses.fetch_add(1, std::memory_order_relaxed);
+      if (sink_ != nullptr) sink_->OnKeyMiss(storage_->LogicalDbOf(db), key);
+    }
     return Status::Ok();
   }
   if (!st.ok()) return FromRocks(st);
@@ -594,6 +597,7 @@ Status Txn::LoadIn(uint8_t db, std::string_view key, KeyRecord* out) {
       out->exists = false;
       storage_->NoteExpiredOnRead(db, key);
       stats.keyspace_misses.fetch_add(1, std::memory_order_relaxed);
+      if (sink_ != nullptr) sink_->OnKeyMiss(storage_->LogicalDbOf(db), key);
     }
     return Status::Ok();
   }
@@ -607,6 +611,7 @@ void Txn::StoreIn(uint8_t db, std::string_view key, KeyRecord* rec, const Metada
   (void)batch().Put(storage_->meta_cf(), MetaKey(db, key), EncodeMetadata(meta, tail));
   uint64_t old_exp = rec->exists ? rec->meta.expire_at_ms : 0;
   CounterDelta delta{db, static_cast<int8_t>(rec->exists ? 0 : 1), 0};
+  if (!rec->exists && sink_ != nullptr) sink_->OnNewKey(storage_->LogicalDbOf(db), key);
   if (old_exp != meta.expire_at_ms) {
     if (old_exp != 0) {
       (void)batch().Delete(storage_->expiry_cf(), ExpiryKey(old_exp, db, key));

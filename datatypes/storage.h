@@ -86,6 +86,15 @@ struct StorageStats {
 
 class Txn;
 
+// Receives key creations and read misses as a Txn sees them (keyspace events "new" and
+// "keymiss"). Called on the Txn's thread; logical db numbers.
+class KeyEventSink {
+ public:
+  virtual ~KeyEventSink() = default;
+  virtual void OnNewKey(int logical_db, std::string_view key) = 0;
+  virtual void OnKeyMiss(int logical_db, std::string_view key) = 0;
+};
+
 class Storage {
  public:
   static Result<std::unique_ptr<Storage>> Open(StorageOptions options);
@@ -148,6 +157,9 @@ class Storage {
   // RESTORE ... IDLETIME: makes the key look idle for `seconds`.
   void SetIdleSeconds(uint8_t db, std::string_view key, uint64_t seconds);
 
+  // The logical db currently mapped to a physical one (-1 if none). Db guard held.
+  int LogicalDbOf(uint8_t physical) const;
+
   // Syncs the WAL now (kEverySec housekeeping, SHUTDOWN).
   Status SyncWal();
 
@@ -163,7 +175,6 @@ class Storage {
   void Housekeep();
   void NoteExpiredOnRead(uint8_t db, std::string_view key);
   bool ExpireOne(uint8_t db, std::string_view key, uint64_t index_time, bool from_index);
-  int LogicalDbOf(uint8_t physical) const;
   void ApplyCounterDeltas(const std::array<int64_t, kMaxDatabases>& keys,
                           const std::array<int64_t, kMaxDatabases>& exps);
   void NotifyExpired(uint8_t db, std::string_view key);
@@ -217,6 +228,8 @@ class Txn {
   TxnMode mode() const { return mode_; }
   // Whether Load counts as an access for OBJECT IDLETIME (Redis's LOOKUP_NOTOUCH when off).
   void set_touch(bool touch) { touch_ = touch; }
+  // Where key creations and read misses are reported (null = nowhere).
+  void set_event_sink(KeyEventSink* sink) { sink_ = sink; }
 
   // A transaction may span several commands (a pipelined batch, MULTI/EXEC). Each command
   // starts with BeginCommand (its mode, db and clock) and ends with EndCommand; a failed
@@ -277,6 +290,7 @@ class Txn {
   uint8_t db_;
   TxnMode mode_;
   bool touch_ = true;
+  KeyEventSink* sink_ = nullptr;
   uint64_t now_ms_;
   const rocksdb::Snapshot* snapshot_ = nullptr;
   std::unique_ptr<rocksdb::WriteBatchWithIndex> batch_;  // created by the first write

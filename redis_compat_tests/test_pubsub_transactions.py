@@ -602,7 +602,7 @@ def notify_expired(rec):
         w.call("CONFIG", "SET", "notify-keyspace-events", "")
 
 
-@scenario(xfail="keyspace event classes 'n' (new) and 'm' (keymiss) are not generated")
+@scenario
 def notify_new_and_keymiss(rec):
     sub = listen(rec, "KEnm$")
     w = rec.conn()

@@ -240,7 +240,7 @@ void Scan(CommandContext& c) {
     }
     if (negative) cursor = 0 - cursor;
   }
-  std::string_view pattern;
+  std::optional<std::string_view> pattern;  // no MATCH: every key
   int64_t count = 10;
   std::optional<ValueType> type;
   bool unknown_type = false;

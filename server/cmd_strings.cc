@@ -291,8 +291,7 @@ void SetRange(CommandContext& c) {
 }
 
 void Lcs(CommandContext& c) {
-  auto opts = ParseLcsOptions(c.argv.subspan(3));
-  if (!opts.ok()) return c.Error(opts.status());
+  // Redis checks the keys' types before it parses the options.
   auto a = strings::Get(*c.txn, c.argv[1]);
   auto b = strings::Get(*c.txn, c.argv[2]);
   if ((!a.ok() && a.code() == Code::kWrongType) || (!b.ok() && b.code() == Code::kWrongType)) {
@@ -300,6 +299,8 @@ void Lcs(CommandContext& c) {
   }
   if (!a.ok()) return c.Error(a.status());
   if (!b.ok()) return c.Error(b.status());
+  auto opts = ParseLcsOptions(c.argv.subspan(3));
+  if (!opts.ok()) return c.Error(opts.status());
   std::string sa = a->value_or(""), sb = b->value_or("");
   auto r = ComputeLcs(sa, sb, *opts, MaxBytes(c));
   if (!r.ok()) return c.Error(r.status());
@@ -360,6 +361,12 @@ void BitCountCmd(CommandContext& c) {
 }
 
 void BitPosCmd(CommandContext& c) {
+  // Redis checks the bit argument before the key's type.
+  auto bit = ToInt64(c.argv[2]);
+  if (!bit) return c.Error(Code::kNotInteger);
+  if (*bit != 0 && *bit != 1) {
+    return c.Error(Status(Code::kInvalidArgument, "The bit argument must be 1 or 0."));
+  }
   auto v = strings::Get(*c.txn, c.argv[1]);
   if (!v.ok()) return c.Error(v.status());
   auto r = BitPos(v->value_or(""), v->has_value(), c.argv.subspan(2));

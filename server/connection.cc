@@ -38,6 +38,7 @@ Connection::Connection(Server& server, asio::ip::tcp::socket socket, uint64_t id
       [srv = &server](ExecBatch::Events&& events) { srv->OnCommitted(std::move(events)); });
   client_.id = id;
   client_.batch = &batch_;
+  batch_.set_notify_flags(&server.notify_flags());
   client_.connection = this;
   client_.created_ms = NowMs();
   client_.last_active_ms.store(client_.created_ms);

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "server/notify.h"
+
 namespace keel::server {
 
 ExecBatch::~ExecBatch() { (void)Release(/*commit=*/false); }
@@ -31,6 +33,21 @@ Status ExecBatch::Release(bool commit) {
 }
 
 Status ExecBatch::Commit() { return Release(/*commit=*/true); }
+
+void ExecBatch::OnNewKey(int logical_db, std::string_view key) {
+  if (notify_flags_ == nullptr || !(notify_flags_->load(std::memory_order_relaxed) & kNotifyNew)) {
+    return;
+  }
+  events_.notifications.push_back(KeyEvent{'n', "new", logical_db, std::string(key)});
+}
+
+void ExecBatch::OnKeyMiss(int logical_db, std::string_view key) {
+  if (notify_flags_ == nullptr ||
+      !(notify_flags_->load(std::memory_order_relaxed) & kNotifyKeyMiss)) {
+    return;
+  }
+  events_.notifications.push_back(KeyEvent{'m', "keymiss", logical_db, std::string(key)});
+}
 
 bool ExecBatch::full() const {
   return txn_ && !atomic_ && (txn_->pending_writes() >= kMaxPendingWrites ||
@@ -92,7 +109,10 @@ Result<Txn*> ExecBatch::BeginWrite(int logical_db, const StripesFn& stripes_fn) 
     held_.insert(held_.end(), missing.begin(), missing.end());
     std::sort(held_.begin(), held_.end());
   }
-  if (!txn_) txn_.emplace(storage_, logical_db, TxnMode::kWrite);
+  if (!txn_) {
+    txn_.emplace(storage_, logical_db, TxnMode::kWrite);
+    txn_->set_event_sink(this);
+  }
   txn_->BeginCommand(TxnMode::kWrite, logical_db);
   cmd_modified_mark_ = events_.modified.size();
   cmd_notify_mark_ = events_.notifications.size();
@@ -114,7 +134,10 @@ Status ExecBatch::EndAtomic() {
 }
 
 Txn* ExecBatch::BeginRead(int logical_db) {
-  if (!txn_ && atomic_) txn_.emplace(storage_, logical_db, TxnMode::kWrite);
+  if (!txn_ && atomic_) {
+    txn_.emplace(storage_, logical_db, TxnMode::kWrite);
+    txn_->set_event_sink(this);
+  }
   if (!txn_) return nullptr;
   txn_->BeginCommand(TxnMode::kRead, logical_db);
   return &*txn_;

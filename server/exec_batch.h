@@ -11,6 +11,7 @@
 // Owned by a Connection (or a test); used on one thread only.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <optional>
 #include <shared_mutex>
@@ -21,7 +22,7 @@
 
 namespace keel::server {
 
-class ExecBatch {
+class ExecBatch : public KeyEventSink {
  public:
   static constexpr size_t kMaxPendingWrites = 1024;
   static constexpr size_t kMaxPendingBytes = 4u << 20;
@@ -67,6 +68,12 @@ class ExecBatch {
   void BeginAtomic(const StripesFn& stripes);
   Status EndAtomic();
   bool atomic() const { return atomic_; }
+
+  // Keyspace events "new" and "keymiss" are recorded only while the server's
+  // notify-keyspace-events asks for them (`flags` points at its live flag word).
+  void set_notify_flags(const std::atomic<int>* flags) { notify_flags_ = flags; }
+  void OnNewKey(int logical_db, std::string_view key) override;
+  void OnKeyMiss(int logical_db, std::string_view key) override;
   bool holds_guard() const { return guard_.owns_lock(); }
   // Set when a commit failed: the replies produced since the batch began must be discarded.
   bool commit_failed() const { return commit_failed_; }
@@ -90,6 +97,7 @@ class ExecBatch {
   std::function<void(const Events&)> on_commit_locked_;
   std::function<void(Events&&)> on_commit_;
   bool atomic_ = false;
+  const std::atomic<int>* notify_flags_ = nullptr;
 };
 
 }  // namespace keel::server

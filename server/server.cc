@@ -487,8 +487,14 @@ void Server::Execute(Client& client, std::span<const std::string_view> argv,
   } else {
     std::shared_lock<std::shared_mutex> guard(storage_->db_guard());
     Txn txn(storage_.get(), client.db, TxnMode::kRead);
+    txn.set_event_sink(&batch);  // keymiss events
     ctx.txn = &txn;
     spec->handler(ctx);
+    if (!batch.pending() && !batch.events().notifications.empty()) {
+      ExecBatch::Events events = std::move(batch.events());
+      batch.events() = ExecBatch::Events();
+      OnCommitted(std::move(events));
+    }
   }
   auto usec = std::chrono::duration_cast<std::chrono::microseconds>(
                   std::chrono::steady_clock::now() - start)

@@ -114,6 +114,7 @@ class Server {
   // Pub/sub, WATCH and keyspace notifications.
   PubSub& pubsub() { return pubsub_; }
   WatchRegistry& watches() { return watches_; }
+  const std::atomic<int>& notify_flags() const { return notify_flags_; }
   // Publishes a keyspace event if notify-keyspace-events enables its class.
   void PublishKeyEvent(char type, std::string_view event, int db, std::string_view key);
   // Called when a connection closes: drops its subscriptions and watches.

@@ -512,7 +512,7 @@ TEST_F(KeyspaceTest, ScanVisitsEveryKeyAcrossManySlotsAndEndsWithCursorZero) {
   uint64_t cursor = 0;
   size_t calls = 0, returned = 0;
   do {
-    auto r = Scan(*storage_, cursors, 1, cursor, "", 17, std::nullopt);
+    auto r = Scan(*storage_, cursors, 1, cursor, std::nullopt, 17, std::nullopt);
     ASSERT_TRUE(r.ok());
     EXPECT_LE(r->keys.size(), 17u);
     returned += r->keys.size();
@@ -535,7 +535,7 @@ TEST_F(KeyspaceTest, ScanMissesNoKeyWhenCursorTokensAreEvicted) {
   uint64_t cursor = 0;
   size_t calls = 0, restarts = 0;
   do {
-    auto r = Scan(*storage_, cursors, 0, cursor, "", 50, std::nullopt);
+    auto r = Scan(*storage_, cursors, 0, cursor, std::nullopt, 50, std::nullopt);
     ASSERT_TRUE(r.ok());
     seen.insert(r->keys.begin(), r->keys.end());
     cursor = r->cursor;
@@ -561,7 +561,7 @@ TEST_F(KeyspaceTest, ScanFiltersByPatternAndType) {
   }
   Put("s:expired", "v", Now() + 10);
   Advance(10);
-  auto scan_all = [&](std::string_view pattern, std::optional<ValueType> type) {
+  auto scan_all = [&](std::optional<std::string_view> pattern, std::optional<ValueType> type) {
     ScanCursors cursors;
     std::set<std::string> seen;
     uint64_t cursor = 0;
@@ -576,10 +576,10 @@ TEST_F(KeyspaceTest, ScanFiltersByPatternAndType) {
     EXPECT_EQ(cursor, 0u);
     return seen;
   };
-  EXPECT_EQ(scan_all("", ValueType::kHash), std::set<std::string>(hashes.begin(), hashes.end()));
+  EXPECT_EQ(scan_all(std::nullopt, ValueType::kHash), std::set<std::string>(hashes.begin(), hashes.end()));
   EXPECT_EQ(scan_all("*", ValueType::kString),
             std::set<std::string>(strings.begin(), strings.end()));
-  EXPECT_TRUE(scan_all("", ValueType::kList).empty());
+  EXPECT_TRUE(scan_all(std::nullopt, ValueType::kList).empty());
   EXPECT_EQ(scan_all("h:1?", std::nullopt).size(), 10u);
   EXPECT_EQ(scan_all("h:1?", ValueType::kString).size(), 0u);
   EXPECT_EQ(scan_all("*", std::nullopt).size(), 400u);
@@ -587,21 +587,21 @@ TEST_F(KeyspaceTest, ScanFiltersByPatternAndType) {
 
 TEST_F(KeyspaceTest, ScanOfAnEmptyDbOrAnUnknownCursorIsDone) {
   ScanCursors cursors;
-  auto r = Scan(*storage_, cursors, 0, 0, "", 10, std::nullopt);
+  auto r = Scan(*storage_, cursors, 0, 0, std::nullopt, 10, std::nullopt);
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->cursor, 0u);
   EXPECT_TRUE(r->keys.empty());
   Put("k", "v");
-  r = Scan(*storage_, cursors, 0, uint64_t{16384} << 40, "", 10, std::nullopt);
+  r = Scan(*storage_, cursors, 0, uint64_t{16384} << 40, std::nullopt, 10, std::nullopt);
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->cursor, 0u);
   EXPECT_TRUE(r->keys.empty());
-  r = Scan(*storage_, cursors, 0, ~uint64_t{0}, "", 10, std::nullopt);
+  r = Scan(*storage_, cursors, 0, ~uint64_t{0}, std::nullopt, 10, std::nullopt);
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->cursor, 0u);
   // A forgotten token restarts its slot rather than skipping it.
   uint64_t slot = cluster::KeySlot("k");
-  r = Scan(*storage_, cursors, 0, (slot << 40) | 12345, "", 10, std::nullopt);
+  r = Scan(*storage_, cursors, 0, (slot << 40) | 12345, std::nullopt, 10, std::nullopt);
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->keys, std::vector<std::string>{"k"});
 }

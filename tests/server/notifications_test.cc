@@ -267,22 +267,24 @@ TEST_F(NotificationsTest, ExpireInThePastDeletesAndPublishesDel) {
   EXPECT_EQ(Received(*sub), Event("del", "k"));
 }
 
-// ------------------------------------------------------------------ known gaps
+// ------------------------------------------------------------ new and keymiss
 
-// Class 'n' (new key) is parsed but Keel does not generate "new" events yet.
-TEST_F(NotificationsTest, DISABLED_NewKeyEventIsPublishedBeforeTheWriteThatCreatesTheKey) {
+// A key creation publishes "new" before the command's own event.
+TEST_F(NotificationsTest, NewKeyEventIsPublishedBeforeTheWriteThatCreatesTheKey) {
   auto sub = Listen("KEn$");
   EXPECT_EQ(Cmd({"SET", "k", "v"}), "+OK");
   EXPECT_EQ(Cmd({"SET", "k", "v2"}), "+OK");
   EXPECT_EQ(Received(*sub), Concat({Event("new", "k"), Event("set", "k"), Event("set", "k")}));
 }
 
-// Class 'm' (key miss) is parsed but Keel does not generate "keymiss" events yet.
-TEST_F(NotificationsTest, DISABLED_KeyMissEventIsPublishedWhenAReadFindsNoKey) {
+// A read that finds no key publishes "keymiss".
+TEST_F(NotificationsTest, KeyMissEventIsPublishedWhenAReadFindsNoKey) {
   auto sub = Listen("KEm");
   EXPECT_EQ(Cmd({"GET", "missing"}), "(nil)");
   EXPECT_EQ(Received(*sub), Event("keymiss", "missing"));
 }
+
+// ------------------------------------------------------------------ known gaps
 
 // Keel publishes a write's events after its group commit, so a RESP3 client that listens to
 // the keys it writes gets the push after the reply; Redis sends it before.
