@@ -133,13 +133,13 @@ bool GetString(std::string_view* in, std::string* s) {
   return true;
 }
 
-constexpr size_t kMetaSize = 1 + 16 * 3 + 8 * 4 + 1 + 16;
+constexpr size_t kMetaFixedSize = 1 + 16 * 3 + 8 * 4 + 1;
 
 }  // namespace
 
 std::string EncodeMeta(const Meta& m) {
   std::string out(1, static_cast<char>(CompoundEncoding::kCompact));
-  out.reserve(kMetaSize);
+  out.reserve(kMetaFixedSize + (m.has_tail ? 64 : 0));
   PutIdLE(&out, m.last_id);
   PutIdLE(&out, m.first_id);
   PutIdLE(&out, m.max_deleted_id);
@@ -147,14 +147,17 @@ std::string EncodeMeta(const Meta& m) {
   PutFixed64LE(&out, m.groups);
   PutFixed64LE(&out, m.nodes);
   PutFixed64LE(&out, m.next_group_id);
-  out.push_back(m.has_tail_node ? 1 : 0);
-  PutIdLE(&out, m.tail_node);
+  out.push_back(m.has_tail ? 1 : 0);
+  if (m.has_tail) {
+    PutIdLE(&out, m.tail.master);
+    out.append(EncodeNode(m.tail));
+  }
   return out;
 }
 
 Meta DecodeMeta(std::string_view tail) {
   Meta m;
-  if (tail.size() < kMetaSize) return m;
+  if (tail.size() < kMetaFixedSize) return m;
   const char* p = tail.data() + 1;
   m.last_id = GetIdLE(p);
   m.first_id = GetIdLE(p + 16);
@@ -163,8 +166,12 @@ Meta DecodeMeta(std::string_view tail) {
   m.groups = GetFixed64LE(p + 56);
   m.nodes = GetFixed64LE(p + 64);
   m.next_group_id = GetFixed64LE(p + 72);
-  m.has_tail_node = p[80] != 0;
-  m.tail_node = GetIdLE(p + 81);
+  m.has_tail = p[80] != 0;
+  if (m.has_tail) {
+    std::string_view rest = tail.substr(kMetaFixedSize);
+    StreamId master;
+    m.has_tail = GetIdLE(&rest, &master) && DecodeNode(master, rest, &m.tail);
+  }
   return m;
 }
 
@@ -313,6 +320,7 @@ std::string EncodeGroup(const Group& g) {
   PutFixed64LE(&out, static_cast<uint64_t>(g.entries_read));
   PutFixed64LE(&out, g.pending);
   PutFixed64LE(&out, g.consumers);
+  PutIdLE(&out, g.max_delivered);
   return out;
 }
 
@@ -320,7 +328,8 @@ bool DecodeGroup(std::string_view name, std::string_view raw, Group* g) {
   g->name.assign(name);
   uint64_t er;
   if (!GetU64LE(&raw, &g->gid) || !GetIdLE(&raw, &g->last_id) || !GetU64LE(&raw, &er) ||
-      !GetU64LE(&raw, &g->pending) || !GetU64LE(&raw, &g->consumers)) {
+      !GetU64LE(&raw, &g->pending) || !GetU64LE(&raw, &g->consumers) ||
+      !GetIdLE(&raw, &g->max_delivered)) {
     return false;
   }
   g->entries_read = static_cast<int64_t>(er);

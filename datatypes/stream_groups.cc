@@ -471,8 +471,10 @@ Result<ReadGroupResult> ReadGroup(Txn& txn, std::string_view key, std::string_vi
     if (noack) continue;
     Nack n;
     bool found = false;
-    s = LoadNack(txn, key, st, g.gid, e.id, &n, &found);
-    if (!s.ok()) return s;
+    if (e.id <= g.max_delivered) {  // above it nothing can be pending yet
+      s = LoadNack(txn, key, st, g.gid, e.id, &n, &found);
+      if (!s.ok()) return s;
+    }
     if (found) {
       s = Reassign(txn, key, st, cache, g.gid, e.id, n.consumer, c);
       if (!s.ok()) return s;
@@ -485,6 +487,9 @@ Result<ReadGroupResult> ReadGroup(Txn& txn, std::string_view key, std::string_vi
     n.delivery_ms = now;
     n.deliveries = 1;
     txn.PutSub(key, st.version(), PelKey(g.gid, e.id), EncodeNack(n));
+  }
+  if (!out.entries.empty() && out.entries.back().id > g.max_delivered) {
+    g.max_delivered = out.entries.back().id;
   }
   cache.Flush();
   StoreGroup(txn, key, st, g);
@@ -654,6 +659,7 @@ Result<ClaimResult> Claim(Txn& txn, std::string_view key, std::string_view group
     } else if (args.force) {
       n = Nack{static_cast<uint64_t>(now), 1, ""};
       ++g.pending;
+      if (id > g.max_delivered) g.max_delivered = id;
       group_dirty = true;
     } else {
       continue;

@@ -7,14 +7,17 @@
 //     tail = variant:u8 (CompoundEncoding::kCompact = 0, reported as "stream")
 //            | last_id:16 | first_id:16 | max_deleted_id:16     (ids are ms:u64 LE, seq:u64 LE)
 //            | entries_added:u64 | groups:u64 | nodes:u64 | next_group_id:u64
-//            | has_tail_node:u8 | tail_node:16                  (all integers LE)
+//            | has_tail:u8 [ | tail master id:16 | tail node record (as 'n' below) ]
+//            (all integers LE; the last node's counts are kept here so XADD need not read
+//            and rewrite its 'n' record, which is stale while the node is the last)
 //   sub-keys of the stream's version, by a leading tag byte (explicit values, below):
 //     'e' ms:u64 BE seq:u64 BE -> entry: pairs:u32 | (len:u32 | bytes) * 2 * pairs
 //     'n' ms:u64 BE seq:u64 BE -> node: the emulated listpack node whose first (master) entry
 //        has that id: live:u64 | deleted:u64 | bytes:u64 | last:16 | fields:u32
 //        | (len:u32 | bytes) * fields        (the master entry's field names)
 //     'g' group name -> group: id:u64 | last_id:16 | entries_read:i64 | pending:u64
-//        | consumers:u64
+//        | consumers:u64 | max_delivered:16 (greatest id ever delivered: a new entry above
+//        it cannot be pending already)
 //     'c' group_id:u64 BE | consumer name -> consumer: seen_ms:u64 | pending:u64
 //     'p' group_id:u64 BE | ms BE | seq BE -> pending entry (the group's PEL):
 //        delivery_ms:u64 | deliveries:u64 | consumer name
@@ -51,14 +54,22 @@ enum class Tag : char {
 inline constexpr uint64_t kNodeMaxEntries = 100;
 inline constexpr uint64_t kNodeMaxBytes = 4096;
 
+struct Node {
+  StreamId master;
+  uint64_t live = 0, deleted = 0, bytes = 0;
+  StreamId last;
+  std::vector<std::string> master_fields;
+};
 struct Meta {
   StreamId last_id, first_id, max_deleted_id;
   uint64_t entries_added = 0;
   uint64_t groups = 0;
   uint64_t nodes = 0;
   uint64_t next_group_id = 1;
-  bool has_tail_node = false;
-  StreamId tail_node;
+  // The last node (the one XADD appends to). Its counts live here, not in its 'n' record,
+  // which is only brought up to date when another node becomes the last.
+  bool has_tail = false;
+  Node tail;
 };
 std::string EncodeMeta(const Meta& m);
 Meta DecodeMeta(std::string_view tail);
@@ -96,12 +107,6 @@ std::string ConsumerPelKey(uint64_t gid, std::string_view consumer, StreamId id)
 std::string EncodeFields(std::span<const std::string_view> fields);
 bool DecodeFields(std::string_view raw, std::vector<std::string>* fields);
 
-struct Node {
-  StreamId master;
-  uint64_t live = 0, deleted = 0, bytes = 0;
-  StreamId last;
-  std::vector<std::string> master_fields;
-};
 std::string EncodeNode(const Node& n);
 bool DecodeNode(StreamId master, std::string_view raw, Node* n);
 
@@ -112,6 +117,7 @@ struct Group {
   int64_t entries_read = kEntriesReadUnknown;
   uint64_t pending = 0;
   uint64_t consumers = 0;
+  StreamId max_delivered;
 };
 std::string EncodeGroup(const Group& g);
 bool DecodeGroup(std::string_view name, std::string_view raw, Group* g);

@@ -74,17 +74,17 @@ uint64_t EntrySize(const Node& node, StreamId id, std::span<const std::string_vi
   return size;
 }
 
-Status LoadNode(Txn& txn, std::string_view key, const State& st, StreamId master, Node* node,
-                bool* found) {
-  std::string v;
-  Status s = Get(txn, key, st, NodeKey(master), &v, found);
-  if (!s.ok() || !*found) return s;
-  if (!DecodeNode(master, v, node)) return Status(Code::kStorage, "corrupt stream node");
-  return Status::Ok();
+// The tail node's counts are kept in the metadata (see stream_internal.h).
+void Overlay(const State& st, Node* node) {
+  if (st.meta.has_tail && node->master == st.meta.tail.master) *node = st.meta.tail;
 }
 
-void PutNode(Txn& txn, std::string_view key, const State& st, const Node& node) {
-  txn.PutSub(key, st.version(), NodeKey(node.master), EncodeNode(node));
+void PutNode(Txn& txn, std::string_view key, State* st, const Node& node) {
+  if (st->meta.has_tail && node.master == st->meta.tail.master) {
+    st->meta.tail = node;  // stored with the metadata
+    return;
+  }
+  txn.PutSub(key, st->version(), NodeKey(node.master), EncodeNode(node));
 }
 
 // The node holding `id` (the last node whose master id is <= id).
@@ -101,6 +101,7 @@ Status FindNode(Txn& txn, std::string_view key, const State& st, StreamId id, No
                   });
   if (!s.ok()) return s;
   if (corrupt) return Status(Code::kStorage, "corrupt stream node");
+  if (*found) Overlay(st, node);
   return Status::Ok();
 }
 
@@ -126,19 +127,18 @@ Status NodeAppend(Txn& txn, std::string_view key, State* st, StreamId id,
                   std::span<const std::string_view> fields) {
   uint64_t total = 0;
   for (auto f : fields) total += f.size();
-  Node tail;
-  bool have = false;
-  if (st->meta.has_tail_node) {
-    Status s = LoadNode(txn, key, *st, st->meta.tail_node, &tail, &have);
-    if (!s.ok()) return s;
-  }
-  if (have && tail.bytes + total < kNodeMaxBytes && tail.live + tail.deleted < kNodeMaxEntries) {
-    bool same = SameFields(tail, fields);
-    tail.bytes += EntrySize(tail, id, fields, same);
-    ++tail.live;
-    tail.last = id;
-    PutNode(txn, key, *st, tail);
+  Meta& m = st->meta;
+  if (m.has_tail && m.tail.bytes + total < kNodeMaxBytes &&
+      m.tail.live + m.tail.deleted < kNodeMaxEntries) {
+    bool same = SameFields(m.tail, fields);
+    m.tail.bytes += EntrySize(m.tail, id, fields, same);
+    ++m.tail.live;
+    m.tail.last = id;
     return Status::Ok();
+  }
+  // A new last node: the old one's record gets its final counts.
+  if (m.has_tail) {
+    txn.PutSub(key, st->version(), NodeKey(m.tail.master), EncodeNode(m.tail));
   }
   Node node;
   node.master = id;
@@ -151,10 +151,10 @@ Status NodeAppend(Txn& txn, std::string_view key, State* st, StreamId id,
                IntElementSize(static_cast<int64_t>(fields.size() / 2)) + IntElementSize(0);
   for (size_t i = 0; i < fields.size(); i += 2) node.bytes += ElementSize(fields[i]);
   node.bytes += EntrySize(node, id, fields, true);
-  PutNode(txn, key, *st, node);
-  ++st->meta.nodes;
-  st->meta.has_tail_node = true;
-  st->meta.tail_node = id;
+  txn.PutSub(key, st->version(), NodeKey(id), EncodeNode(node));  // the key; counts in m.tail
+  ++m.nodes;
+  m.has_tail = true;
+  m.tail = std::move(node);
   return Status::Ok();
 }
 
@@ -168,22 +168,27 @@ Status NodeDeleteEntry(Txn& txn, std::string_view key, State* st, StreamId id) {
   if (node.live > 1) {
     --node.live;
     ++node.deleted;
-    PutNode(txn, key, *st, node);
+    PutNode(txn, key, st, node);
     return Status::Ok();
   }
   // The node's last live entry: Redis frees the whole node.
   txn.DeleteSub(key, st->version(), NodeKey(node.master));
   if (st->meta.nodes > 0) --st->meta.nodes;
-  if (st->meta.has_tail_node && st->meta.tail_node == node.master) {
-    Node prev;
-    bool have_prev = false;
+  if (st->meta.has_tail && st->meta.tail.master == node.master) {
+    // The previous node (if any) becomes the last; its record is up to date.
+    st->meta.has_tail = false;
+    st->meta.tail = Node();
     StreamId before = node.master;
     if (Decrement(&before)) {
+      Node prev;
+      bool have_prev = false;
       s = FindNode(txn, key, *st, before, &prev, &have_prev);
       if (!s.ok()) return s;
+      if (have_prev) {
+        st->meta.has_tail = true;
+        st->meta.tail = std::move(prev);
+      }
     }
-    st->meta.has_tail_node = have_prev;
-    st->meta.tail_node = have_prev ? prev.master : StreamId{};
   }
   return Status::Ok();
 }
@@ -208,6 +213,7 @@ Result<int64_t> NodeTrim(Txn& txn, std::string_view key, State* st, const TrimSp
                       corrupt = true;
                       return false;
                     }
+                    Overlay(*st, &node);
                     if (limit != 0 && deleted + node.live > limit) return false;
                     bool remove = maxlen ? length - node.live >= static_cast<uint64_t>(spec.maxlen)
                                          : node.last < spec.minid;
@@ -227,9 +233,9 @@ Result<int64_t> NodeTrim(Txn& txn, std::string_view key, State* st, const TrimSp
     if (!s.ok()) return s;
     txn.DeleteSub(key, st->version(), NodeKey(node.master));
     if (st->meta.nodes > 0) --st->meta.nodes;
-    if (st->meta.has_tail_node && st->meta.tail_node == node.master) {
-      st->meta.has_tail_node = false;
-      st->meta.tail_node = StreamId{};
+    if (st->meta.has_tail && st->meta.tail.master == node.master) {
+      st->meta.has_tail = false;  // trimming from the front reached the last node: all gone
+      st->meta.tail = Node();
     }
   }
   if (partial) {
@@ -253,7 +259,7 @@ Result<int64_t> NodeTrim(Txn& txn, std::string_view key, State* st, const TrimSp
     if (!gone.empty()) {
       partial->live -= gone.size();
       partial->deleted += gone.size();
-      PutNode(txn, key, *st, *partial);
+      PutNode(txn, key, st, *partial);
     }
   }
   st->length = length;
