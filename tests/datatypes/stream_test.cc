@@ -370,6 +370,22 @@ TEST_F(StreamTest, ClaimMovesEntriesBetweenConsumers) {
   EXPECT_EQ((*consumers)[1].pending, 2u);
 }
 
+TEST_F(StreamTest, AForcedClaimAheadOfTheGroupIsTakenOverByTheNextRead) {
+  for (uint64_t i = 1; i <= 2; ++i) AddEntry("s", {"f", "v"}, Id(i, 1));
+  CreateGroupAt("s", "g", StreamId{});
+  std::vector<StreamId> ids{Id(2, 1)};
+  ClaimArgs force{.force = true, .just_id = true};
+  auto c = Run([&](Txn& t) { return Claim(t, "s", "g", "bob", ids, force); });
+  ASSERT_EQ(c->claimed.size(), 1u);
+  auto r = ReadNew("s", "g", "alice");
+  ASSERT_EQ(r.entries.size(), 2u);
+  GroupOutcome outcome;
+  auto sum = Run([&](Txn& t) { return Pending(t, "s", "g", &outcome); });
+  EXPECT_EQ(sum->count, 2u);  // not 3: the forced entry was reassigned, not added again
+  ASSERT_EQ(sum->consumers.size(), 1u);
+  EXPECT_EQ(sum->consumers[0], std::make_pair(std::string("alice"), uint64_t{2}));
+}
+
 TEST_F(StreamTest, AutoClaimSkipsAndReportsDeletedEntries) {
   for (uint64_t i = 1; i <= 4; ++i) AddEntry("s", {"f", "v"}, Id(i, 0));
   CreateGroupAt("s", "g", StreamId{});
