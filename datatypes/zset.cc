@@ -54,7 +54,8 @@ ZSetIndex IndexOf(Txn& txn, std::string_view key, const ZKey& z) {
 }
 
 // Persists the size and root flags `idx` ends with (removing the key if it is empty).
-void Save(Txn& txn, std::string_view key, ZKey* z, const ZSetIndex& idx) {
+void Save(Txn& txn, std::string_view key, ZKey* z, ZSetIndex& idx) {
+  idx.Flush();
   z->meta.size = idx.size();
   z->root = idx.root();
   if (z->meta.size == 0) {

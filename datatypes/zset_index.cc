@@ -98,6 +98,33 @@ ZSetIndex::ZSetIndex(Txn& txn, std::string_view key, uint64_t version, uint64_t 
   }
 }
 
+ZSetIndex::~ZSetIndex() { Flush(); }
+
+void ZSetIndex::Flush() {
+  for (auto& [sub, value] : counters_) {
+    if (value) {
+      txn_.PutSub(key_, version_, sub, *value);
+    } else {
+      txn_.DeleteSub(key_, version_, sub);
+    }
+  }
+  counters_.clear();
+}
+
+Status ZSetIndex::CounterGet(const std::string& sub, std::string* value, bool* found) {
+  auto it = counters_.find(sub);
+  if (it == counters_.end()) return txn_.GetSub(key_, version_, sub, value, found);
+  *found = it->second.has_value();
+  if (*found) *value = *it->second;
+  return Status::Ok();
+}
+
+void ZSetIndex::CounterPut(std::string sub, std::string value) {
+  counters_[std::move(sub)] = std::move(value);
+}
+
+void ZSetIndex::CounterDelete(std::string sub) { counters_[std::move(sub)] = std::nullopt; }
+
 std::string ZSetIndex::root() const {
   std::string out(1, static_cast<char>(root_.flags));
   if (root_.flags & kExpanded) PutCounts(&out, root_.groups);
@@ -122,7 +149,7 @@ std::string ZSetIndex::GroupKey(std::string_view prefix, unsigned hi) const {
 Status ZSetIndex::ReadNode(std::string_view prefix, Node* node, bool* found) {
   std::string v;
   *node = Node();
-  Status st = txn_.GetSub(key_, version_, NodeKey(prefix), &v, found);
+  Status st = CounterGet(NodeKey(prefix), &v, found);
   if (!st.ok() || !*found) return st;
   std::string_view in(v);
   if (in.empty()) return Corrupt();
@@ -135,14 +162,14 @@ Status ZSetIndex::ReadNode(std::string_view prefix, Node* node, bool* found) {
 void ZSetIndex::WriteNode(std::string_view prefix, const Node& node) {
   std::string v(1, static_cast<char>(node.flags));
   PutCounts(&v, node.groups);
-  txn_.PutSub(key_, version_, NodeKey(prefix), v);
+  CounterPut(NodeKey(prefix), std::move(v));
 }
 
 Status ZSetIndex::ReadGroup(std::string_view prefix, unsigned hi, Group* group) {
   std::string v;
   bool found = false;
   *group = Group();
-  Status st = txn_.GetSub(key_, version_, GroupKey(prefix, hi), &v, &found);
+  Status st = CounterGet(GroupKey(prefix, hi), &v, &found);
   if (!st.ok() || !found) return st;
   std::string_view in(v);
   if (!GetCounts(&in, group->children)) return Corrupt();
@@ -151,12 +178,12 @@ Status ZSetIndex::ReadGroup(std::string_view prefix, unsigned hi, Group* group) 
 
 void ZSetIndex::WriteGroup(std::string_view prefix, unsigned hi, const Group& group) {
   if (group.empty()) {
-    txn_.DeleteSub(key_, version_, GroupKey(prefix, hi));
+    CounterDelete(GroupKey(prefix, hi));
     return;
   }
   std::string v;
   PutCounts(&v, group.children);
-  txn_.PutSub(key_, version_, GroupKey(prefix, hi), v);
+  CounterPut(GroupKey(prefix, hi), std::move(v));
 }
 
 void ZSetIndex::PutEntry(std::string_view ikey, double score) {
@@ -308,7 +335,7 @@ Status ZSetIndex::EraseKey(std::string_view ikey) {
     if (prefix.empty()) {
       root_ = node;
     } else if (node.count() == 0) {
-      txn_.DeleteSub(key_, version_, NodeKey(prefix));
+      CounterDelete(NodeKey(prefix));
     } else {
       WriteNode(prefix, node);
     }

@@ -44,6 +44,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -84,6 +85,15 @@ class ZSetIndex {
  public:
   // `root` is the root record as persisted in the metadata tail ("" for a new set).
   ZSetIndex(Txn& txn, std::string_view key, uint64_t version, uint64_t size, std::string_view root);
+  ~ZSetIndex();  // Flush()
+  ZSetIndex(const ZSetIndex&) = delete;
+  ZSetIndex& operator=(const ZSetIndex&) = delete;
+  ZSetIndex(ZSetIndex&&) = default;
+
+  // Counter records are written back to the Txn once, here (or on destruction), not on every
+  // change: one ZADD of 1,000 members would otherwise put ~10,000 versions of the upper
+  // records into the write batch and the memtable.
+  void Flush();
 
   uint64_t size() const { return size_; }
   bool expanded() const { return root_.flags & kExpanded; }
@@ -119,6 +129,10 @@ class ZSetIndex {
     uint64_t children[16] = {};
     bool empty() const;
   };
+  // Counter records (node and group records) through the write-back cache.
+  Status CounterGet(const std::string& sub, std::string* value, bool* found);
+  void CounterPut(std::string sub, std::string value);
+  void CounterDelete(std::string sub);
   std::string NodeKey(std::string_view prefix) const;
   std::string GroupKey(std::string_view prefix, unsigned hi) const;
   Status ReadNode(std::string_view prefix, Node* node, bool* found);
@@ -143,6 +157,7 @@ class ZSetIndex {
   uint64_t version_;
   uint64_t size_;
   Node root_;
+  std::map<std::string, std::optional<std::string>> counters_;  // nullopt: deleted
 };
 
 }  // namespace keel::zsets
