@@ -66,7 +66,7 @@ inline constexpr uint8_t kExpanded = 1;
 inline constexpr uint8_t kTerminal = 2;
 
 // A node holding more entries than this gets its children counted.
-inline constexpr uint64_t kExpandThreshold = 64;
+inline constexpr uint64_t kExpandThreshold = 16;
 
 // 8 bytes whose byte order is the numeric order of doubles (NaN excluded; -0 == +0).
 std::string OrderedScore(double score);
