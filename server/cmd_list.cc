@@ -224,6 +224,9 @@ bool MoveGeneric(CommandContext& c, End from, End to) {
   std::string_view src = c.argv[1], dst = c.argv[2];
   auto r = lists::Move(*c.txn, src, dst, from, to);
   if (!r.ok()) {
+    // A blocked BLMOVE whose source or destination now holds another type stays blocked,
+    // as in Redis (only the first run reports WRONGTYPE).
+    if (c.retry && r.code() == Code::kWrongType) return true;
     c.Error(r.status());
     return false;
   }
@@ -305,6 +308,7 @@ bool PopFirst(CommandContext& c, std::span<const std::string_view> keys, End end
   for (std::string_view key : keys) {
     auto r = lists::Pop(*c.txn, key, end, count);
     if (!r.ok()) {
+      if (c.retry && r.code() == Code::kWrongType) continue;  // still blocked, as in Redis
       c.Error(r.status());
       return false;
     }

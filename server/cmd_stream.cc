@@ -456,7 +456,11 @@ void XRead(CommandContext& c) {
     std::string_view key = c.argv[a->streams_at + i];
     std::string_view arg = c.argv[a->streams_at + a->nstreams + i];
     auto info = streams::GetInfo(*c.txn, key);
-    if (!info.ok()) return c.Error(info.status());
+    if (!info.ok()) {
+      // A waiter whose key now holds another type stays blocked, as in Redis.
+      if (!(c.retry && info.code() == Code::kWrongType)) return c.Error(info.status());
+      info = std::optional<streams::StreamInfo>();
+    }
     if (arg == "$") {
       after[i] = info->has_value() ? (*info)->last_id : StreamId{};
       rewritten = true;
@@ -475,6 +479,7 @@ void XRead(CommandContext& c) {
   for (size_t i = 0; i < a->nstreams; ++i) {
     std::string_view key = c.argv[a->streams_at + i];
     auto r = streams::ReadAfter(*c.txn, key, after[i], a->count);
+    if (!r.ok() && c.retry && r.code() == Code::kWrongType) continue;
     if (!r.ok()) return c.Error(r.status());
     if (r->has_value()) served.emplace_back(key, std::move(**r));
   }
@@ -500,6 +505,7 @@ void XReadGroup(CommandContext& c) {
     std::string_view key = c.argv[a->streams_at + i];
     std::string_view arg = c.argv[a->streams_at + a->nstreams + i];
     auto g = streams::CheckGroup(*c.txn, key, a->group);
+    if (!g.ok() && c.retry && g.code() == Code::kWrongType) g = GroupOutcome::kNoKey;
     if (!g.ok()) return c.Error(g.status());
     if (*g != GroupOutcome::kOk) {
       if (c.retry) {
@@ -774,7 +780,6 @@ bool XGroupPrelude(CommandContext& c, bool* mkstream, int64_t* entries_read) {
   }
   return true;
 }
-
 
 // XGROUP's subcommand id argument: "$" (nullopt) or an id.
 bool GroupId(CommandContext& c, std::string_view arg, bool strict, std::optional<StreamId>* out) {

@@ -241,6 +241,28 @@ TEST_F(BlockingCommandsTest, DestroyingTheGroupOrTheKeyUnblocksGroupReaders) {
   EXPECT_EQ(b->ReadReply(), "-UNBLOCKED the stream key no longer exists\r\n");
 }
 
+TEST_F(BlockingCommandsTest, AWaitedKeyTurningIntoAnotherTypeKeepsListAndXreadWaitersBlocked) {
+  auto pop = Block({"BLPOP", "k", "0"}, 1);
+  auto move = Block({"BLMOVE", "k", "dst", "LEFT", "LEFT", "0"}, 2);
+  auto read = Block({"XREAD", "BLOCK", "0", "STREAMS", "k", "$"}, 3);
+  ASSERT_EQ(Cmd({"SET", "k", "string"}), "+OK");
+  EXPECT_EQ(pop->ReadReply(300ms), "");
+  EXPECT_TRUE(WaitBlocked(3));
+  ASSERT_EQ(Cmd({"DEL", "k"}), ":1");
+  ASSERT_EQ(Cmd({"RPUSH", "k", "x"}), ":1");
+  EXPECT_EQ(pop->ReadReply(), Pair("k", "x"));
+  ASSERT_EQ(Cmd({"RPUSH", "k", "y"}), ":1");
+  EXPECT_EQ(move->ReadReply(), Bulk("y"));
+  EXPECT_TRUE(WaitBlocked(1));  // XREAD still waits for a stream
+}
+
+TEST_F(BlockingCommandsTest, AGroupReaderIsUnblockedWhenItsStreamBecomesAnotherType) {
+  ASSERT_EQ(Cmd({"XGROUP", "CREATE", "s", "g", "$", "MKSTREAM"}), "+OK");
+  auto a = Block({"XREADGROUP", "GROUP", "g", "c", "BLOCK", "0", "STREAMS", "s", ">"}, 1);
+  ASSERT_EQ(Cmd({"SET", "s", "string"}), "+OK");
+  EXPECT_EQ(a->ReadReply(), "-UNBLOCKED the stream key no longer exists\r\n");
+}
+
 // ------------------------------------------------------------------ idle cost
 
 double ProcessCpuSeconds() {

@@ -368,6 +368,17 @@ TEST_F(ConnectionCommandsTest, ClientKillRejectsBadFilters) {
   EXPECT_EQ(Cmd({"PING"}), "+PONG");
 }
 
+TEST_F(ConnectionCommandsTest, ClientKillByUnknownUserIsAnError) {
+  EXPECT_EQ(Cmd({"CLIENT", "KILL", "USER", "nobody"}), "-ERR No such user 'nobody'");
+  EXPECT_EQ(Cmd({"CLIENT", "KILL", "USER", "default"}), ":0");  // skips the caller
+}
+
+TEST_F(ConnectionCommandsTest, ClientListTypeMustBeTheOnlyFilter) {
+  std::string id = Cmd({"CLIENT", "ID"}).substr(1);
+  EXPECT_EQ(Cmd({"CLIENT", "LIST", "TYPE", "normal", "ID", id}), "-ERR syntax error");
+  EXPECT_EQ(Cmd({"CLIENT", "LIST", "ID", id, "TYPE", "normal"}), "-ERR Invalid client ID");
+}
+
 TEST_F(ConnectionCommandsTest, ClientRejectsUnknownSubcommands) {
   EXPECT_EQ(Cmd({"CLIENT", "foo"}), "-ERR unknown subcommand 'foo'. Try CLIENT HELP.");
   EXPECT_EQ(Cmd({"CLIENT"}), "-ERR wrong number of arguments for 'client' command");

@@ -127,6 +127,8 @@ class RawConnection {
   // Reads until the peer closes the connection; true if it did within `timeout`. Whatever
   // arrived meanwhile is appended to *data if given.
   bool WaitForClose(std::chrono::milliseconds timeout = 10s, std::string* data = nullptr);
+  // Half-closes: the server sees end of input but may still reply.
+  void ShutdownWrite();
   void Close();
 
  private:

@@ -43,7 +43,8 @@ TempDir::~TempDir() {
 InProcessServer::InProcessServer(const std::string& dir, const ConfigPairs& extra) {
   auto config = std::make_unique<Config>();
   ConfigPairs pairs = {{"bind", "127.0.0.1"}, {"port", "0"},           {"dir", dir},
-                       {"io-threads", "2"},   {"loglevel", "warning"}, {"tcp-keepalive", "0"}};
+                       {"io-threads", "2"},   {"loglevel", "warning"}, {"tcp-keepalive", "0"},
+                       {"metrics-port", "0"}};
   for (const auto& p : extra) {
     bool replaced = false;
     for (auto& q : pairs) {
@@ -190,6 +191,10 @@ RawConnection::RawConnection(uint16_t port) {
 }
 
 RawConnection::~RawConnection() { Close(); }
+
+void RawConnection::ShutdownWrite() {
+  if (fd_ >= 0) ::shutdown(fd_, SHUT_WR);
+}
 
 void RawConnection::Close() {
   if (fd_ >= 0) ::close(fd_);

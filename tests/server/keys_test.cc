@@ -429,6 +429,38 @@ TEST_F(KeyCommandsTest, ScanFullIterationReturnsEveryKeyAndEndsAtCursorZero) {
             static_cast<size_t>(kKeys));
 }
 
+TEST_F(KeyCommandsTest, ScanReturnsKeysPresentThroughoutDespiteConcurrentChanges) {
+  std::vector<std::string> argv = {"MSET"};
+  for (int i = 0; i < 2000; ++i) {
+    argv.push_back("stable:" + std::to_string(i));
+    argv.push_back("v");
+    argv.push_back("doomed:" + std::to_string(i));
+    argv.push_back("v");
+  }
+  ASSERT_EQ(Cmd(argv), "+OK");
+  auto writer = NewClient();
+  std::set<std::string> seen;
+  std::string cursor = "0";
+  int step = 0;
+  do {
+    auto r = client_->Raw({"SCAN", cursor, "COUNT", "50"});
+    ASSERT_TRUE(r && r->type == REDIS_REPLY_ARRAY && r->elements == 2);
+    cursor = FormatReply(r->element[0]);
+    for (size_t i = 0; i < r->element[1]->elements; ++i) {
+      seen.insert(FormatReply(r->element[1]->element[i]));
+    }
+    // Between calls: delete some keys, add new ones.
+    for (int j = 0; j < 20; ++j, ++step) {
+      writer->Append({"DEL", "doomed:" + std::to_string(step % 2000)});
+      writer->Append({"SET", "new:" + std::to_string(step), "v"});
+    }
+    for (int j = 0; j < 40; ++j) ASSERT_NE(writer->GetReply().substr(0, 3), "(io");
+  } while (cursor != "0");
+  for (int i = 0; i < 2000; ++i) {
+    ASSERT_TRUE(seen.count("stable:" + std::to_string(i))) << "SCAN missed stable:" << i;
+  }
+}
+
 TEST_F(KeyCommandsTest, ScanWithMatchReturnsOnlyMatchingKeys) {
   std::vector<std::string> argv = {"MSET"};
   for (int i = 0; i < 200; ++i) {

@@ -274,6 +274,41 @@ TEST_F(ProtocolTest, FailedCommandInAPipelineDoesNotUndoTheOthers) {
   EXPECT_EQ(Cmd({"MGET", "a", "b"}), "[1,2]");
 }
 
+TEST_F(ProtocolTest, RepliesArriveAfterTheClientHalfCloses) {
+  RawConnection raw(port());
+  std::string batch = EncodeCommand({"SET", "half", "1"});
+  for (int i = 0; i < 5000; ++i) batch += EncodeCommand({"INCR", "half"});
+  ASSERT_TRUE(raw.Send(batch));
+  raw.ShutdownWrite();
+  std::string data;
+  EXPECT_TRUE(raw.WaitForClose(30s, &data));
+  EXPECT_EQ(data.substr(0, 5), "+OK\r\n");
+  EXPECT_EQ(data.substr(data.size() - 7), ":5001\r\n");
+  EXPECT_EQ(Cmd({"GET", "half"}), "5001");
+}
+
+TEST_F(ProtocolTest, PipelinedSelectKeepsWritesInTheirDbs) {
+  RawConnection raw(port());
+  ASSERT_TRUE(raw.Send(EncodeCommand({"SET", "a", "zero"}) + EncodeCommand({"SELECT", "1"}) +
+                       EncodeCommand({"SET", "a", "one"}) + EncodeCommand({"GET", "a"}) +
+                       EncodeCommand({"SELECT", "0"}) + EncodeCommand({"GET", "a"}) +
+                       EncodeCommand({"MOVE", "a", "2"}) + EncodeCommand({"SELECT", "2"}) +
+                       EncodeCommand({"GET", "a"})));
+  EXPECT_EQ(raw.ReadReplies(9),
+            "+OK\r\n+OK\r\n+OK\r\n$3\r\none\r\n+OK\r\n$4\r\nzero\r\n:1\r\n+OK\r\n"
+            "$4\r\nzero\r\n");
+  EXPECT_EQ(Cmd({"EXISTS", "a"}), ":0");
+}
+
+TEST_F(ProtocolTest, PipelinedWritesBeforeFlushAndSwapDbAreOrdered) {
+  RawConnection raw(port());
+  ASSERT_TRUE(raw.Send(EncodeCommand({"SET", "k", "v"}) + EncodeCommand({"SWAPDB", "0", "1"}) +
+                       EncodeCommand({"GET", "k"}) + EncodeCommand({"SET", "j", "w"}) +
+                       EncodeCommand({"FLUSHDB"}) + EncodeCommand({"DBSIZE"}) +
+                       EncodeCommand({"SELECT", "1"}) + EncodeCommand({"GET", "k"})));
+  EXPECT_EQ(raw.ReadReplies(8), "+OK\r\n+OK\r\n$-1\r\n+OK\r\n+OK\r\n:0\r\n+OK\r\n$1\r\nv\r\n");
+}
+
 TEST_F(ProtocolTest, ClientThatNeverReadsRepliesDoesNotHurtOthers) {
   RawConnection greedy(port());
   std::string batch;

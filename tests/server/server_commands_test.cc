@@ -328,6 +328,42 @@ TEST_F(ServerCommandsTest, CommandInfoDescribesGetAndSet) {
                                             "[+@write,+@string,+@slow]", "[]"}));
 }
 
+TEST_F(ServerCommandsTest, CommandInfoReportsRedisFlagsAndCategories) {
+  // name, arity, flags, first key, last key, step, ACL categories, tips (empty here).
+  auto head = [&](const std::string& name) {
+    auto r = client_->Raw({"COMMAND", "INFO", name});
+    std::string out;
+    if (!r || r->elements != 1 || r->element[0]->elements != 10) return FormatReply(r.get());
+    for (size_t i = 0; i < 7; ++i) out += FormatReply(r->element[0]->element[i]) + " ";
+    return out;
+  };
+  EXPECT_EQ(head("ping"), "ping :-1 [+fast] :0 :0 :0 [+@fast,+@connection] ");
+  EXPECT_EQ(head("echo"), "echo :2 [+loading,+stale,+fast] :0 :0 :0 [+@fast,+@connection] ");
+  EXPECT_EQ(head("select"), "select :2 [+loading,+stale,+fast] :0 :0 :0 [+@fast,+@connection] ");
+  EXPECT_EQ(head("reset"),
+            "reset :1 [+noscript,+loading,+stale,+fast,+no_auth,+allow_busy] :0 :0 :0 "
+            "[+@fast,+@connection] ");
+  EXPECT_EQ(head("info"), "info :-1 [+loading,+stale] :0 :0 :0 [+@slow,+@dangerous] ");
+  EXPECT_EQ(head("object|help"), "object|help :2 [+loading,+stale] :0 :0 :0 [+@keyspace,+@slow] ");
+  EXPECT_EQ(head("client|help"),
+            "client|help :2 [+loading,+stale] :0 :0 :0 [+@slow,+@connection] ");
+  EXPECT_EQ(head("mset"), "mset :-3 [+write,+denyoom] :1 :-1 :2 [+@write,+@string,+@slow] ");
+  EXPECT_EQ(head("bitop"), "bitop :-4 [+write,+denyoom] :2 :-1 :1 [+@write,+@bitmap,+@slow] ");
+}
+
+TEST_F(ServerCommandsTest, CommandInfoInResp3UsesSetsForKeySpecsAndMissingSubcommands) {
+  RawConnection raw(port());
+  ASSERT_EQ(raw.Roundtrip(EncodeCommand({"HELLO", "3"})).substr(0, 4), "%7\r\n");
+  std::string get = raw.Roundtrip(EncodeCommand({"COMMAND", "INFO", "get"}));
+  EXPECT_EQ(get.substr(0, 16), "*1\r\n*10\r\n$3\r\nget") << get;
+  EXPECT_NE(get.find("~0\r\n~1\r\n%3\r\n$5\r\nflags\r\n"), std::string::npos) << get;
+  EXPECT_EQ(get.substr(get.size() - 4), "~0\r\n") << get;
+  std::string ping = raw.Roundtrip(EncodeCommand({"COMMAND", "INFO", "ping"}));
+  EXPECT_EQ(ping.substr(ping.size() - 8), "~0\r\n~0\r\n") << ping;
+  std::string object = raw.Roundtrip(EncodeCommand({"COMMAND", "INFO", "object"}));
+  EXPECT_NE(object.find("~0\r\n~0\r\n*5\r\n*10\r\n"), std::string::npos) << object;
+}
+
 TEST_F(ServerCommandsTest, CommandInfoOfKeySpecsNamesBeginSearchAndFindKeys) {
   auto r = client_->Raw({"COMMAND", "INFO", "mset"});
   ASSERT_TRUE(r && r->elements == 1 && r->element[0]->elements == 10);
