@@ -17,10 +17,8 @@ namespace {
 // other dbs' keys with seeks rather than reading them.
 class DbKeyIterator {
  public:
-  DbKeyIterator(Storage& storage, uint8_t db)
-      : storage_(storage),
-        db_(db),
-        it_(storage.db()->NewIterator(rocksdb::ReadOptions(), storage.meta_cf())) {}
+  explicit DbKeyIterator(Txn& txn)
+      : db_(txn.db()), it_(txn.NewMetaIteratorWithPending()), now_(txn.now_ms()) {}
 
   void SeekSlot(uint16_t slot) {
     it_->Seek(MetaKeyPrefix(slot, db_));
@@ -71,12 +69,11 @@ class DbKeyIterator {
     }
   }
 
-  Storage& storage_;
   uint8_t db_;
   std::unique_ptr<rocksdb::Iterator> it_;
+  uint64_t now_;
   bool valid_ = false;
   uint16_t slot_ = 0;
-  uint64_t now_ = storage_.NowMs();
 };
 
 bool IsGlobPattern(std::string_view p) {
@@ -319,17 +316,16 @@ Status Restore(Txn& txn, std::string_view key, std::string_view payload,
   return Status::Ok();
 }
 
-Result<std::vector<std::string>> Keys(Storage& storage, int db, std::string_view pattern) {
+Result<std::vector<std::string>> Keys(Txn& txn, std::string_view pattern) {
   std::vector<std::string> out;
   if (!IsGlobPattern(pattern)) {
-    Txn txn(&storage, db, TxnMode::kRead);
     auto exists = Exists(txn, pattern);
     if (!exists.ok()) return exists.status();
     if (*exists) out.emplace_back(pattern);
     return out;
   }
   bool all = pattern == "*";
-  DbKeyIterator it(storage, storage.PhysicalDb(db));
+  DbKeyIterator it(txn);
   Metadata meta;
   for (it.SeekSlot(0); it.Valid(); it.Next()) {
     if (!it.Live(&meta)) continue;
@@ -360,13 +356,13 @@ std::optional<std::string> ScanCursors::Find(uint64_t cursor) {
   return it->second;
 }
 
-Result<ScanResult> Scan(Storage& storage, ScanCursors& cursors, int db, uint64_t cursor,
+Result<ScanResult> Scan(Txn& txn, ScanCursors& cursors, uint64_t cursor,
                         std::optional<std::string_view> pattern, size_t count,
                         std::optional<ValueType> type) {
   ScanResult out;
   uint64_t slot = cursor >> 40;
   if (slot >= cluster::kSlotCount) return out;  // a cursor we never handed out: done
-  DbKeyIterator it(storage, storage.PhysicalDb(db));
+  DbKeyIterator it(txn);
   std::optional<std::string> resume;
   if ((cursor & ((uint64_t{1} << 40) - 1)) != 0) resume = cursors.Find(cursor);
   if (resume) {
@@ -398,9 +394,12 @@ Result<ScanResult> Scan(Storage& storage, ScanCursors& cursors, int db, uint64_t
   return out;
 }
 
-Result<std::optional<std::string>> RandomKey(Storage& storage, int db, std::mt19937_64& rng) {
-  if (storage.KeyCount(db) <= 0) return std::optional<std::string>();
-  DbKeyIterator it(storage, storage.PhysicalDb(db));
+Result<std::optional<std::string>> RandomKey(Txn& txn, std::mt19937_64& rng) {
+  Storage& storage = *txn.storage();
+  if (storage.KeyCount(txn.logical_db()) + txn.PendingKeyDelta(txn.db()) <= 0) {
+    return std::optional<std::string>();
+  }
+  DbKeyIterator it(txn);
   Metadata meta;
   for (int attempt = 0; attempt < 100; ++attempt) {
     uint16_t slot = static_cast<uint16_t>(rng() % cluster::kSlotCount);

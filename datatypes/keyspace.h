@@ -53,8 +53,11 @@ struct RestoreOptions {
 Status Restore(Txn& txn, std::string_view key, std::string_view payload,
                const RestoreOptions& options);
 
-// Every live key of a logical db matching a glob pattern.
-Result<std::vector<std::string>> Keys(Storage& storage, int db, std::string_view pattern);
+// KEYS, SCAN and RANDOMKEY read the transaction's db, including the keys its pending writes
+// created or deleted (earlier commands of the same MULTI/EXEC or pipeline).
+
+// Every live key of the transaction's db matching a glob pattern.
+Result<std::vector<std::string>> Keys(Txn& txn, std::string_view pattern);
 
 // Remembers where SCAN cursors stopped. A cursor is (slot << 40 | token); token 0 means
 // "from the start of the slot". Tokens are forgotten oldest-first past `capacity`; a
@@ -80,11 +83,11 @@ struct ScanResult {
 };
 // SCAN: examines about `count` keys from `cursor`, returning those matching `pattern`
 // (nullopt = all; "" matches only the empty key, as in Redis) and `type` (if given).
-Result<ScanResult> Scan(Storage& storage, ScanCursors& cursors, int db, uint64_t cursor,
+Result<ScanResult> Scan(Txn& txn, ScanCursors& cursors, uint64_t cursor,
                         std::optional<std::string_view> pattern, size_t count,
                         std::optional<ValueType> type);
 
 // A random live key, nullopt if the db is empty.
-Result<std::optional<std::string>> RandomKey(Storage& storage, int db, std::mt19937_64& rng);
+Result<std::optional<std::string>> RandomKey(Txn& txn, std::mt19937_64& rng);
 
 }  // namespace keel::keys

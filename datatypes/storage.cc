@@ -397,8 +397,9 @@ int Storage::LogicalDbOf(uint8_t physical) const {
   return -1;
 }
 
-Status Storage::FlushDb(int logical_db) {
-  std::unique_lock<std::shared_mutex> guard(db_guard_);
+Status Storage::FlushDb(int logical_db, bool guard_held) {
+  std::unique_lock<std::shared_mutex> guard(db_guard_, std::defer_lock);
+  if (!guard_held) guard.lock();
   uint8_t db = db_map_[logical_db];
   rocksdb::WriteBatch batch;
   for (auto* cf : {meta_cf(), sub_cf()}) {
@@ -419,8 +420,9 @@ Status Storage::FlushDb(int logical_db) {
   return Status::Ok();
 }
 
-Status Storage::FlushAll() {
-  std::unique_lock<std::shared_mutex> guard(db_guard_);
+Status Storage::FlushAll(bool guard_held) {
+  std::unique_lock<std::shared_mutex> guard(db_guard_, std::defer_lock);
+  if (!guard_held) guard.lock();
   rocksdb::WriteBatch batch;
   const std::string low(1, '\0');
   (void)batch.DeleteRange(meta_cf(), low, std::string(1, '\x40'));
@@ -442,8 +444,9 @@ Status Storage::FlushAll() {
   return Status::Ok();
 }
 
-Status Storage::SwapDb(int a, int b) {
-  std::unique_lock<std::shared_mutex> guard(db_guard_);
+Status Storage::SwapDb(int a, int b, bool guard_held) {
+  std::unique_lock<std::shared_mutex> guard(db_guard_, std::defer_lock);
+  if (!guard_held) guard.lock();
   std::swap(db_map_[a], db_map_[b]);
   std::string map(reinterpret_cast<const char*>(db_map_.data()), options_.databases);
   rocksdb::WriteOptions wo;
@@ -685,6 +688,21 @@ Status Txn::CopyElements(uint8_t src_db, std::string_view src_key, uint64_t src_
 std::unique_ptr<rocksdb::Iterator> Txn::NewSubIterator() {
   return std::unique_ptr<rocksdb::Iterator>(
       storage_->db()->NewIterator(read_options(), storage_->sub_cf()));
+}
+
+std::unique_ptr<rocksdb::Iterator> Txn::NewMetaIteratorWithPending() {
+  std::unique_ptr<rocksdb::Iterator> it(
+      storage_->db()->NewIterator(read_options(), storage_->meta_cf()));
+  if (batch_) it.reset(batch_->NewIteratorWithBase(storage_->meta_cf(), it.release()));
+  return it;
+}
+
+int64_t Txn::PendingKeyDelta(uint8_t db) const {
+  int64_t n = 0;
+  for (const auto& d : deltas_) {
+    if (d.db == db) n += d.keys;
+  }
+  return n;
 }
 
 std::unique_ptr<rocksdb::Iterator> Txn::NewSubIteratorWithPending() {

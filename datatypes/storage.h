@@ -134,10 +134,11 @@ class Storage {
   int64_t KeyCount(int logical_db) const;
   int64_t ExpiresCount(int logical_db) const;
 
-  // Whole-database operations; each takes the db guard exclusively itself.
-  Status FlushDb(int logical_db);
-  Status FlushAll();
-  Status SwapDb(int a, int b);
+  // Whole-database operations; each takes the db guard exclusively itself, unless the caller
+  // already holds it exclusively (`guard_held`: a MULTI/EXEC block containing one of them).
+  Status FlushDb(int logical_db, bool guard_held = false);
+  Status FlushAll(bool guard_held = false);
+  Status SwapDb(int a, int b, bool guard_held = false);
 
   // Runs one active expiry pass over at most `max_keys` index entries that are due, plus
   // every key queued by reads. Returns how many keys it deleted. Thread-safe; the
@@ -236,6 +237,9 @@ class Txn {
   // command's writes are rolled back to where it began, the others stay pending.
   void BeginCommand(TxnMode mode, int logical_db);
   void EndCommand(bool rollback);
+  // Keys this transaction has created minus those it removed so far in physical db `db`
+  // (DBSIZE inside MULTI/EXEC or a pipeline counts the transaction's own writes).
+  int64_t PendingKeyDelta(uint8_t db) const;
   // Number of pending writes and their size in bytes.
   size_t pending_writes() const;
   size_t pending_bytes() const;
@@ -278,6 +282,11 @@ class Txn {
   // or deleted by earlier commands of the same pipeline or MULTI). Writing to the transaction
   // while the iterator is in use invalidates it: collect first, then write.
   std::unique_ptr<rocksdb::Iterator> NewSubIteratorWithPending();
+
+  // An iterator over the "metadata" family merged with this transaction's pending writes
+  // (KEYS, SCAN and RANDOMKEY inside MULTI/EXEC see the keys it wrote or deleted). Same
+  // caveat as NewSubIteratorWithPending.
+  std::unique_ptr<rocksdb::Iterator> NewMetaIteratorWithPending();
 
   Status Commit();
 

@@ -360,7 +360,7 @@ def flush_and_swap_inside_exec(rec):
     rec("z", a.call("GET", "z"))
 
 
-@scenario(xfail="keyless reads (DBSIZE/KEYS/SCAN) inside EXEC see only committed data")
+@scenario
 def keyless_reads_inside_exec(rec):
     a = rec.conn()
     txn(rec, a, "dbsize", ("SET", "a", "1"), ("DBSIZE",), ("KEYS", "*"))

@@ -215,7 +215,7 @@ void Move(CommandContext& c) {
 }
 
 void Keys(CommandContext& c) {
-  auto r = keys::Keys(c.storage(), c.client.db, c.argv[1]);
+  auto r = keys::Keys(*c.txn, c.argv[1]);
   if (!r.ok()) return c.Error(r.status());
   c.reply.BulkArray(*r);
 }
@@ -261,7 +261,7 @@ void Scan(CommandContext& c) {
       return c.Error(Code::kSyntax);
     }
   }
-  auto r = keys::Scan(c.storage(), c.server.scan_cursors(), c.client.db, cursor, pattern,
+  auto r = keys::Scan(*c.txn, c.server.scan_cursors(), cursor, pattern,
                       static_cast<size_t>(std::min<int64_t>(count, 1 << 20)), type);
   if (!r.ok()) return c.Error(r.status());
   c.reply.Array(2);
@@ -271,7 +271,7 @@ void Scan(CommandContext& c) {
 }
 
 void RandomKey(CommandContext& c) {
-  auto r = keys::RandomKey(c.storage(), c.client.db, c.server.rng());
+  auto r = keys::RandomKey(*c.txn, c.server.rng());
   if (!r.ok()) return c.Error(r.status());
   if (!r->has_value()) return c.reply.NullBulk();
   c.reply.Bulk(**r);

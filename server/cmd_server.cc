@@ -599,7 +599,10 @@ void Info(CommandContext& c) {
 
 // ----------------------------------------------------------------- keyspace-wide
 
-void DbSize(CommandContext& c) { c.reply.Integer(c.storage().KeyCount(c.client.db)); }
+void DbSize(CommandContext& c) {
+  // Counts the keys the pending transaction (MULTI/EXEC, pipeline) created or removed too.
+  c.reply.Integer(c.storage().KeyCount(c.client.db) + c.txn->PendingKeyDelta(c.txn->db()));
+}
 
 bool ParseFlushMode(CommandContext& c) {
   if (c.argv.size() > 2 ||
@@ -623,7 +626,8 @@ class WatchedDbTouch {
     auto& watches = c_.server.watches();
     if (watches.empty()) return;
     Storage& st = c_.storage();
-    std::shared_lock<std::shared_mutex> guard(st.db_guard());  // ReadKey maps the db
+    std::shared_lock<std::shared_mutex> guard(st.db_guard(), std::defer_lock);
+    if (!c_.guard_held) guard.lock();  // ReadKey maps the db
     for (int db : dbs_) {
       for (auto& key : watches.KeysOf(db)) {
         bool exists = false;
@@ -660,7 +664,7 @@ class WatchedDbTouch {
 void FlushDb(CommandContext& c) {
   if (!ParseFlushMode(c)) return;
   WatchedDbTouch watched(c, {c.client.db});
-  Status st = c.storage().FlushDb(c.client.db);
+  Status st = c.storage().FlushDb(c.client.db, c.guard_held);
   watched.Done();
   if (!st.ok()) return c.Error(st);
   c.reply.Ok();
@@ -671,7 +675,7 @@ void FlushAll(CommandContext& c) {
   std::vector<int> all;
   for (int db = 0; db < c.storage().databases(); ++db) all.push_back(db);
   WatchedDbTouch watched(c, std::move(all));
-  Status st = c.storage().FlushAll();
+  Status st = c.storage().FlushAll(c.guard_held);
   watched.Done();
   if (!st.ok()) return c.Error(st);
   c.reply.Ok();
@@ -685,7 +689,7 @@ void SwapDb(CommandContext& c) {
   int n = c.storage().databases();
   if (*a < 0 || *a >= n || *b < 0 || *b >= n) return c.Error(Code::kInvalidDbIndex);
   WatchedDbTouch watched(c, {static_cast<int>(*a), static_cast<int>(*b)});
-  Status st = c.storage().SwapDb(static_cast<int>(*a), static_cast<int>(*b));
+  Status st = c.storage().SwapDb(static_cast<int>(*a), static_cast<int>(*b), c.guard_held);
   watched.Done();
   if (!st.ok()) return c.Error(st);
   // Clients blocked on keys of either db may now be servable.

@@ -124,6 +124,9 @@ struct CommandContext {
   // kRead otherwise. Null for kCmdNoStorage / kCmdOwnsDbGuard commands.
   Txn* txn = nullptr;
   bool failed = false;
+  // kCmdOwnsDbGuard commands: the dispatcher already holds the db guard exclusively (the
+  // command runs inside a MULTI/EXEC block that contains it).
+  bool guard_held = false;
 
   Storage& storage();
   // Replies with the Redis error text for `status` and marks the command failed.

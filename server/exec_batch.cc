@@ -21,6 +21,7 @@ Status ExecBatch::Release(bool commit) {
   for (auto it = held_.rbegin(); it != held_.rend(); ++it) storage_->locks().UnlockStripe(*it);
   held_.clear();
   if (guard_.owns_lock()) guard_.unlock();
+  if (exclusive_.owns_lock()) exclusive_.unlock();
   Events events = std::move(events_);
   events_ = Events();
   cmd_modified_mark_ = cmd_notify_mark_ = 0;
@@ -73,7 +74,9 @@ Result<Txn*> ExecBatch::BeginWrite(int logical_db, const StripesFn& stripes_fn) 
   }
   // Stripes depend on the db map, which SWAPDB changes: compute them under the guard, and
   // again whenever the guard was let go.
-  if (!guard_.owns_lock()) guard_ = std::shared_lock<std::shared_mutex>(storage_->db_guard());
+  if (!guard_.owns_lock() && !exclusive_.owns_lock()) {
+    guard_ = std::shared_lock<std::shared_mutex>(storage_->db_guard());
+  }
   std::vector<size_t> stripes = Normalized(stripes_fn());
   std::vector<size_t> missing;
   std::set_difference(stripes.begin(), stripes.end(), held_.begin(), held_.end(),
@@ -119,13 +122,25 @@ Result<Txn*> ExecBatch::BeginWrite(int logical_db, const StripesFn& stripes_fn) 
   return &*txn_;
 }
 
-void ExecBatch::BeginAtomic(const StripesFn& stripes_fn) {
+void ExecBatch::BeginAtomic(const StripesFn& stripes_fn, bool exclusive) {
   (void)Commit();
-  guard_ = std::shared_lock<std::shared_mutex>(storage_->db_guard());
+  if (exclusive) {
+    exclusive_ = std::unique_lock<std::shared_mutex>(storage_->db_guard());
+  } else {
+    guard_ = std::shared_lock<std::shared_mutex>(storage_->db_guard());
+  }
   std::vector<size_t> stripes = Normalized(stripes_fn());
   for (size_t s : stripes) storage_->locks().LockStripe(s);  // holding nothing: ordered, safe
   held_ = std::move(stripes);
   atomic_ = true;
+}
+
+Status ExecBatch::CommitPending() {
+  if (!txn_) return Status::Ok();
+  Status st = txn_->Commit();
+  if (!st.ok()) commit_failed_ = true;
+  txn_.reset();
+  return st;
 }
 
 Status ExecBatch::EndAtomic() {

@@ -65,9 +65,18 @@ class ExecBatch : public KeyEventSink {
 
   // MULTI/EXEC: locks all `stripes` at once (committing anything pending first), then keeps
   // every following command in this one batch, with no early commit, until EndAtomic().
-  void BeginAtomic(const StripesFn& stripes);
+  // `exclusive` (a block containing FLUSHDB, FLUSHALL or SWAPDB) takes the db guard
+  // exclusively instead of shared: no other command runs until EndAtomic(), so the block may
+  // commit in several RocksDB writes (CommitPending before each whole-db operation) and still
+  // no client observes half of it.
+  void BeginAtomic(const StripesFn& stripes, bool exclusive = false);
   Status EndAtomic();
   bool atomic() const { return atomic_; }
+  bool exclusive() const { return exclusive_.owns_lock(); }
+  // Exclusive atomic mode only: writes the pending transaction now, keeping the locks, the
+  // guard and the recorded events (delivered at EndAtomic). On failure the rest of the block
+  // still runs but its replies are discarded (commit_failed()).
+  Status CommitPending();
 
   // Keyspace events "new" and "keymiss" are recorded only while the server's
   // notify-keyspace-events asks for them (`flags` points at its live flag word).
@@ -88,6 +97,7 @@ class ExecBatch : public KeyEventSink {
 
   Storage* storage_;
   std::shared_lock<std::shared_mutex> guard_;
+  std::unique_lock<std::shared_mutex> exclusive_;
   std::optional<Txn> txn_;
   std::vector<size_t> held_;  // sorted
   bool commit_failed_ = false;

@@ -294,22 +294,29 @@ void Server::ExecTransaction(Client& client, resp::ReplyBuilder& reply) {
   auto queued = std::move(client.queued);
   client.queued.clear();
   client.in_multi = false;
-  // Lock every key of every queued command at once, following SELECTs inside the block.
-  batch.BeginAtomic([&] {
-    std::vector<size_t> stripes;
-    int db = client.db;
-    for (auto& q : queued) {
-      std::vector<std::string_view> argv(q.argv.begin(), q.argv.end());
-      CommandContext ctx{*this, client, argv, reply, *q.spec};
-      if (q.spec->name == "select" && argv.size() == 2) {
-        int64_t v;
-        if (ParseInt64(argv[1], &v) && v >= 0 && v < storage_->databases()) db = static_cast<int>(v);
-      }
-      auto s = StripesFor(ctx, db);
-      stripes.insert(stripes.end(), s.begin(), s.end());
-    }
-    return stripes;
+  // Lock every key of every queued command at once, following SELECTs inside the block. A
+  // block with FLUSHDB/FLUSHALL/SWAPDB holds the whole storage instead (see BeginAtomic).
+  bool exclusive = std::any_of(queued.begin(), queued.end(), [](const auto& q) {
+    return (q.spec->flags & kCmdOwnsDbGuard) != 0;
   });
+  batch.BeginAtomic(
+      [&] {
+        std::vector<size_t> stripes;
+        int db = client.db;
+        for (auto& q : queued) {
+          std::vector<std::string_view> argv(q.argv.begin(), q.argv.end());
+          CommandContext ctx{*this, client, argv, reply, *q.spec};
+          if (q.spec->name == "select" && argv.size() == 2) {
+            int64_t v;
+            if (ParseInt64(argv[1], &v) && v >= 0 && v < storage_->databases())
+              db = static_cast<int>(v);
+          }
+          auto s = StripesFor(ctx, db);
+          stripes.insert(stripes.end(), s.begin(), s.end());
+        }
+        return stripes;
+      },
+      exclusive);
   // WATCH: a watched key changed (or expired) since it was watched -> null reply.
   bool dirty = client.watch_dirty->load(std::memory_order_acquire);
   uint64_t now = storage_->NowMs();
@@ -461,16 +468,22 @@ void Server::Execute(Client& client, std::span<const std::string_view> argv,
   } else if (spec->flags & kCmdNoStorage) {
     spec->handler(ctx);
   } else if (spec->flags & kCmdOwnsDbGuard) {
-    // FLUSHDB/FLUSHALL/SWAPDB take the storage exclusively; inside EXEC this commits the
-    // transaction's writes so far first (they are not atomic with such a command).
-    bool was_atomic = batch.atomic();
-    if (was_atomic) {
-      (void)batch.EndAtomic();
+    // FLUSHDB/FLUSHALL/SWAPDB take the storage exclusively. Inside EXEC the block already
+    // holds it (BeginAtomic exclusive): write what the block did so far, then run the command;
+    // no other client runs until EXEC ends, so none sees the block half done.
+    if (batch.exclusive()) {
+      Status st = batch.CommitPending();
+      if (!st.ok()) {
+        ctx.Error(st);
+      } else {
+        ctx.guard_held = true;
+        spec->handler(ctx);
+      }
     } else {
+      // Outside EXEC (EXEC blocks containing such a command are always exclusive).
       (void)batch.Commit();
+      spec->handler(ctx);
     }
-    spec->handler(ctx);
-    if (was_atomic) batch.BeginAtomic([] { return std::vector<size_t>(); });
   } else if (is_write) {
     auto txn = batch.BeginWrite(client.db, [&] { return StripesFor(ctx, client.db); });
     if (!txn.ok()) {

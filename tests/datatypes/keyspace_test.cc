@@ -21,6 +21,22 @@
 namespace keel::keys {
 namespace {
 
+// KEYS, SCAN and RANDOMKEY through a fresh read transaction of logical db `db`.
+Result<std::vector<std::string>> Keys(Storage& storage, int db, std::string_view pattern) {
+  Txn txn(&storage, db, TxnMode::kRead);
+  return keys::Keys(txn, pattern);
+}
+Result<ScanResult> Scan(Storage& storage, ScanCursors& cursors, int db, uint64_t cursor,
+                        std::optional<std::string_view> pattern, size_t count,
+                        std::optional<ValueType> type) {
+  Txn txn(&storage, db, TxnMode::kRead);
+  return keys::Scan(txn, cursors, cursor, pattern, count, type);
+}
+Result<std::optional<std::string>> RandomKey(Storage& storage, int db, std::mt19937_64& rng) {
+  Txn txn(&storage, db, TxnMode::kRead);
+  return keys::RandomKey(txn, rng);
+}
+
 constexpr uint64_t kStartMs = 1'700'000'000'000;
 
 class TempDir {

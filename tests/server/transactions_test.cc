@@ -463,8 +463,23 @@ TEST_F(TransactionTest, FlushdbInsideExecRepliesLikeRedis) {
 
 // Known gap: keyless reads (DBSIZE, KEYS, SCAN) inside EXEC see only committed data, not the
 // transaction's own earlier writes.
-TEST_F(TransactionTest, DISABLED_DbsizeInsideExecCountsTheTransactionsOwnWrites) {
+TEST_F(TransactionTest, DbsizeInsideExecCountsTheTransactionsOwnWrites) {
   EXPECT_EQ(Transaction(*client_, {{"SET", "a", "1"}, {"DBSIZE"}, {"KEYS", "*"}}), "[+OK,:1,[a]]");
+}
+
+TEST_F(TransactionTest, KeysScanAndRandomkeyInsideExecSeeTheTransactionsOwnWrites) {
+  ASSERT_EQ(Cmd({"SET", "old", "x"}), "+OK");
+  EXPECT_EQ(Transaction(*client_, {{"DEL", "old"},
+                                   {"SET", "new", "1"},
+                                   {"DBSIZE"},
+                                   {"KEYS", "*"},
+                                   {"SCAN", "0", "COUNT", "100"},
+                                   {"RANDOMKEY"},
+                                   {"DEL", "new"},
+                                   {"RANDOMKEY"},
+                                   {"DBSIZE"}}),
+            "[:1,+OK,:1,[new],[0,[new]],new,:1,(nil),:0]");
+  EXPECT_EQ(Cmd({"DBSIZE"}), ":0");
 }
 
 TEST_F(TransactionTest, SwapdbInsideExecRepliesLikeRedis) {
@@ -505,6 +520,49 @@ TEST_F(TransactionTest, OtherClientsNeverSeeHalfOfATransaction) {
   reader.join();
   EXPECT_GT(reads.load(), 0);
   EXPECT_EQ(torn.load(), 0);
+}
+
+TEST_F(TransactionTest, OtherClientsNeverSeeHalfOfATransactionThatFlushesOrSwaps) {
+  ASSERT_EQ(Cmd({"MSET", "a", "0", "b", "0"}), "+OK");
+  std::atomic<bool> stop{false};
+  std::atomic<int> torn{0};
+  std::atomic<int> reads{0};
+  std::thread reader([&] {
+    Client c(port());
+    while (!stop.load()) {
+      // Every transaction below leaves a == b in db 0; its middle states do not.
+      std::string r = c.Cmd({"MGET", "a", "b"});
+      ++reads;
+      auto comma = r.find(',');
+      if (r.find("nil") != std::string::npos || comma == std::string::npos ||
+          r.substr(1, comma - 1) != r.substr(comma + 1, r.size() - comma - 2)) {
+        ++torn;
+      }
+    }
+  });
+  auto writer = NewClient();
+  for (int i = 1; i <= 100; ++i) {
+    std::string v = std::to_string(i);
+    if (i % 2 == 0) {
+      ASSERT_EQ(
+          Transaction(*writer, {{"SET", "a", v}, {"FLUSHDB"}, {"SET", "a", v}, {"SET", "b", v}}),
+          "[+OK,+OK,+OK,+OK]");
+    } else {
+      // Fill db 1 with the next pair, swap it in, and clear what was swapped out.
+      ASSERT_EQ(Transaction(*writer, {{"SELECT", "1"},
+                                      {"SET", "a", v},
+                                      {"SET", "b", v},
+                                      {"SWAPDB", "0", "1"},
+                                      {"FLUSHDB"},
+                                      {"SELECT", "0"}}),
+                "[+OK,+OK,+OK,+OK,+OK,+OK]");
+    }
+  }
+  stop = true;
+  reader.join();
+  EXPECT_GT(reads.load(), 0);
+  EXPECT_EQ(torn.load(), 0);
+  EXPECT_EQ(Cmd({"MGET", "a", "b"}), "[100,100]");
 }
 
 TEST_F(TransactionTest, TwentyClientsIncrementingOptimisticallyLoseNoUpdate) {
