@@ -30,6 +30,7 @@ void HSetGeneric(CommandContext& c, bool hmset) {
   }
   auto r = hashes::Set(*c.txn, c.argv[1], c.argv.subspan(2));
   if (!r.ok()) return c.Error(r.status());
+  c.events_after_reply = true;  // Redis replies first, then publishes
   Changed(c, "hset");
   if (hmset) return c.reply.Ok();
   c.reply.Integer(*r);
@@ -40,6 +41,7 @@ void HMSet(CommandContext& c) { HSetGeneric(c, true); }
 void HSetNx(CommandContext& c) {
   auto r = hashes::SetNx(*c.txn, c.argv[1], c.argv[2], c.argv[3]);
   if (!r.ok()) return c.Error(r.status());
+  c.events_after_reply = true;  // Redis replies first, then publishes
   if (*r) Changed(c, "hset");
   c.reply.Integer(*r ? 1 : 0);
 }
@@ -111,6 +113,7 @@ void HIncrBy(CommandContext& c) {
   if (!delta) return c.Error(Code::kNotInteger);
   auto r = hashes::IncrBy(*c.txn, c.argv[1], c.argv[2], *delta);
   if (!r.ok()) return c.Error(r.status());
+  c.events_after_reply = true;  // Redis replies first, then publishes
   Changed(c, "hincrby");
   c.reply.Integer(*r);
 }
@@ -121,6 +124,7 @@ void HIncrByFloat(CommandContext& c) {
   if (std::isnan(delta) || std::isinf(delta)) return c.ErrorText("ERR value is NaN or Infinity");
   auto r = hashes::IncrByFloat(*c.txn, c.argv[1], c.argv[2], delta);
   if (!r.ok()) return c.Error(r.status());
+  c.events_after_reply = true;  // Redis replies first, then publishes
   Changed(c, "hincrbyfloat");
   c.reply.Bulk(*r);
 }

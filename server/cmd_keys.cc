@@ -94,7 +94,10 @@ void ExpireGeneric(CommandContext& c, Unit unit, bool absolute) {
   if (!r.ok()) return c.Error(r.status());
   if (*r) {
     c.KeyModified(c.argv[1]);
-    c.Notify('g', when <= static_cast<int64_t>(c.txn->now_ms()) ? "del" : "expire", c.argv[1]);
+    // Redis publishes "del" (a time in the past) before replying, "expire" after.
+    bool deleted = when <= static_cast<int64_t>(c.txn->now_ms());
+    c.events_after_reply = !deleted;
+    c.Notify('g', deleted ? "del" : "expire", c.argv[1]);
   }
   c.reply.Integer(*r ? 1 : 0);
 }

@@ -53,6 +53,8 @@ void PushGeneric(CommandContext& c, End end, bool only_if_exists) {
   std::vector<std::string_view> elements(c.argv.begin() + 2, c.argv.end());
   auto r = lists::Push(*c.txn, c.argv[1], elements, end, only_if_exists);
   if (!r.ok()) return c.Error(r.status());
+  c.events_after_reply = true;  // Redis replies first, then publishes
+
   if (*r > 0) {
     c.Notify('l', PushEvent(end), c.argv[1]);
     c.KeyModified(c.argv[1]);
@@ -78,6 +80,7 @@ void PopGeneric(CommandContext& c, End end) {
   auto r = lists::Pop(*c.txn, c.argv[1], end, count);
   if (!r.ok()) return c.Error(r.status());
   if (!r->existed) return has_count ? c.reply.NullArray() : c.reply.NullBulk();
+  c.events_after_reply = true;  // Redis replies first, then publishes
   if (!r->elements.empty()) PoppedEvents(c, c.argv[1], end, r->emptied);
   if (!has_count) return c.reply.Bulk(r->elements.front());
   c.reply.BulkArray(r->elements);
@@ -165,6 +168,7 @@ void LSet(CommandContext& c) {
   if (!index) return;
   Status st = lists::Set(*c.txn, c.argv[1], *index, c.argv[3]);
   if (!st.ok()) return c.Error(st);
+  c.events_after_reply = true;  // Redis replies first, then publishes
   c.Notify('l', "lset", c.argv[1]);
   c.KeyModified(c.argv[1]);
   c.reply.Ok();
@@ -233,6 +237,7 @@ bool MoveGeneric(CommandContext& c, End from, End to) {
   if (!r->element) return true;
   c.Notify('l', PushEvent(to), dst);
   c.KeyModified(dst);
+  c.events_after_reply = true;  // Redis: push event, reply, then the pop events
   PoppedEvents(c, src, from, r->source_emptied);
   c.reply.Bulk(*r->element);
   return false;

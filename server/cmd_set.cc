@@ -96,6 +96,8 @@ void SPop(CommandContext& c) {
   if (!r.ok()) return c.Error(r.status());
   if (!r->members.empty()) {
     Changed(c, c.argv[1], "spop");
+    // Redis: "spop" before the reply, a "del" of the emptied key after it.
+    c.events_after_reply = true;
     if (r->key_removed) c.Notify('g', "del", c.argv[1]);
   }
   if (count) return ReplySet(c, r->members);
@@ -129,6 +131,7 @@ void SetOpStoreGeneric(CommandContext& c, sets::SetOp op, std::string_view event
   auto r = sets::Store(*c.txn, c.argv[1], c.argv.subspan(2), op);
   if (!r.ok()) return c.Error(r.status());
   if (r->size > 0) {
+    c.events_after_reply = true;  // Redis replies first, then publishes
     Changed(c, c.argv[1], event);
   } else if (r->dst_deleted) {
     c.KeyModified(c.argv[1]);

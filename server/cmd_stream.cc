@@ -317,6 +317,7 @@ void XSetId(CommandContext& c) {
   Status st = streams::SetId(*c.txn, c.argv[1], *id, entries_added, max_deleted);
   if (!st.ok()) return c.Error(st);
   c.KeyModified(c.argv[1]);
+  c.events_after_reply = true;  // Redis replies first, then publishes
   c.Notify('t', "xsetid", c.argv[1]);
   c.reply.Ok();
 }
@@ -533,6 +534,9 @@ void XReadGroup(CommandContext& c) {
     std::string_view key = c.argv[a->streams_at + i];
     auto r = streams::ReadGroup(*c.txn, key, a->group, a->consumer, after[i], a->count, a->noack);
     if (!r.ok()) return c.Error(r.status());
+    // Redis 7.0 writes this push inside its reply (after the stream's name); after the
+    // reply is where a client can read it.
+    c.events_after_reply = true;
     if (r->consumer_created) c.Notify('t', "xgroup-createconsumer", key);
     if (!r->served) continue;
     if (!after[i] && !r->entries.empty()) c.KeyModified(key);
@@ -810,6 +814,7 @@ void XGroupCreate(CommandContext& c) {
   if (*r == GroupOutcome::kExists)
     return c.ErrorText("BUSYGROUP Consumer Group name already exists");
   if (created_stream) c.KeyModified(c.argv[2]);
+  c.events_after_reply = true;  // Redis replies first, then publishes
   c.Notify('t', "xgroup-create", c.argv[2]);
   c.reply.Ok();
 }
@@ -823,6 +828,7 @@ void XGroupSetId(CommandContext& c) {
   if (!GroupId(c, c.argv[4], false, &id)) return;
   auto r = streams::SetGroupId(*c.txn, c.argv[2], c.argv[3], id, entries_read);
   if (!r.ok()) return c.Error(r.status());
+  c.events_after_reply = true;  // Redis replies first, then publishes
   c.Notify('t', "xgroup-setid", c.argv[2]);
   c.reply.Ok();
 }
@@ -834,6 +840,7 @@ void XGroupDestroy(CommandContext& c) {
   auto r = streams::DestroyGroup(*c.txn, c.argv[2], c.argv[3]);
   if (!r.ok()) return c.Error(r.status());
   if (*r != GroupOutcome::kOk) return c.reply.Integer(0);
+  c.events_after_reply = true;  // Redis replies first, then publishes
   c.Notify('t', "xgroup-destroy", c.argv[2]);
   c.KeyModified(c.argv[2]);  // wakes XREADGROUP clients blocked on the group (NOGROUP)
   c.reply.Integer(1);

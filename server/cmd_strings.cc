@@ -101,6 +101,7 @@ void Set(CommandContext& c) {
   }
   auto r = strings::Set(*c.txn, c.argv[1], c.argv[2], opt);
   if (!r.ok()) return c.Error(r.status());
+  if (opt.get) c.events_after_reply = true;  // Redis replies first, then publishes
   if (r->written) {
     Wrote(c, c.argv[1], "set");
     if (opt.expire_at_ms != 0) c.Notify('g', "expire", c.argv[1]);
@@ -136,6 +137,7 @@ void GetSet(CommandContext& c) {
   opt.get = true;
   auto r = strings::Set(*c.txn, c.argv[1], c.argv[2], opt);
   if (!r.ok()) return c.Error(r.status());
+  c.events_after_reply = true;  // Redis replies first, then publishes
   Wrote(c, c.argv[1], "set");
   ReplyOptionalBulk(c, r->old_value);
 }
@@ -143,6 +145,8 @@ void GetSet(CommandContext& c) {
 void GetDel(CommandContext& c) {
   auto r = strings::GetDel(*c.txn, c.argv[1]);
   if (!r.ok()) return c.Error(r.status());
+  c.events_after_reply = true;  // Redis replies first, then publishes
+
   if (r->has_value()) {
     c.KeyModified(c.argv[1]);
     c.Notify('g', "del", c.argv[1]);
@@ -186,6 +190,8 @@ void GetEx(CommandContext& c) {
   }
   auto r = strings::GetEx(*c.txn, c.argv[1], change);
   if (!r.ok()) return c.Error(r.status());
+  c.events_after_reply = true;  // Redis replies first, then publishes
+
   if (change.kind == K::kSetAt) {
     c.KeyModified(c.argv[1]);
     c.Notify('g', change.at_ms <= c.txn->now_ms() ? "del" : "expire", c.argv[1]);

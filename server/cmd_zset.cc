@@ -75,6 +75,7 @@ void ZAddGeneric(CommandContext& c, bool incr_command) {
   }
   auto r = zsets::Add(*c.txn, c.argv[1], items, opt);
   if (!r.ok()) return c.Error(r.status());
+  c.events_after_reply = true;  // Redis replies first, then publishes
   if (r->added > 0 || r->updated > 0) Changed(c, c.argv[1], opt.incr ? "zincr" : "zadd");
   if (opt.incr) {
     if (r->processed == 0) return c.reply.NullBulk();
@@ -264,6 +265,7 @@ void ZRevRangeByLex(CommandContext& c) { ZRangeGeneric(c, Preset::kLex, true); }
 void StoreEvents(CommandContext& c, std::string_view dst, const zsets::StoreOutcome& r,
                  std::string_view event) {
   if (r.size > 0) {
+    c.events_after_reply = true;  // Redis replies first, then publishes
     Changed(c, dst, event);
   } else if (r.dst_deleted) {
     c.KeyModified(dst);
@@ -338,6 +340,7 @@ bool PopFirst(CommandContext& c, std::span<const std::string_view> keys, uint64_
       return true;
     }
     if (r->items.empty()) continue;
+    c.events_after_reply = true;  // Redis replies first, then publishes
     Changed(c, key, max ? "zpopmax" : "zpopmin");
     if (r->key_removed) c.Notify('g', "del", key);
     switch (shape) {

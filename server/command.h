@@ -112,6 +112,12 @@ struct KeyEvent {
   std::string event;   // e.g. "set", "lpush", "hset", "del", "expire", "rename_from"
   int db;
   std::string key;
+  // How far its client's output was when the command raised the event (a RESP3 client
+  // subscribed to its own events gets the push there, where Redis would have written it).
+  // kNoReplyOffset: unknown, append.
+  static constexpr size_t kNoReplyOffset = ~size_t{0};
+  static constexpr size_t kAfterReply = kNoReplyOffset - 1;  // resolved when the command ends
+  size_t reply_offset = kNoReplyOffset;
 };
 
 struct CommandContext {
@@ -143,6 +149,11 @@ struct CommandContext {
   // notifications. `db` defaults to the client's db.
   void KeyModified(std::string_view key, int db = -1);
   void Notify(char type, std::string_view event, std::string_view key, int db = -1);
+  // Set by handlers of commands that Redis replies to before publishing their events (EXPIRE,
+  // LPUSH, HSET...): events raised from then on go after the reply for a RESP3 client that
+  // listens to its own events, wherever the handler writes the reply.
+  bool events_after_reply = false;
+  bool had_events_after_reply = false;
 
   // For blocking commands (BLPOP, BZPOPMIN, XREAD BLOCK...): call instead of replying when
   // nothing can be served now. The client is parked; when a key in `request.keys` is modified

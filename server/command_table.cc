@@ -55,8 +55,13 @@ void CommandContext::KeyModified(std::string_view key, int db) {
 }
 
 void CommandContext::Notify(char type, std::string_view event, std::string_view key, int db) {
+  size_t offset = client.batch->output_pos();
+  if (events_after_reply) {
+    offset = KeyEvent::kAfterReply;
+    had_events_after_reply = true;
+  }
   client.batch->events().notifications.push_back(
-      KeyEvent{type, std::string(event), db < 0 ? client.db : db, std::string(key)});
+      KeyEvent{type, std::string(event), db < 0 ? client.db : db, std::string(key), offset});
 }
 
 void CommandContext::Block(BlockRequest request) {

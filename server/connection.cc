@@ -3,6 +3,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 
@@ -35,7 +36,9 @@ Connection::Connection(Server& server, asio::ip::tcp::socket socket, uint64_t id
       block_timer_(socket_.get_executor()) {
   batch_.set_on_commit(
       [srv = &server](const ExecBatch::Events& events) { srv->watches().Touch(events.modified); },
-      [srv = &server](ExecBatch::Events&& events) { srv->OnCommitted(std::move(events)); });
+      [srv = &server, this](ExecBatch::Events&& events) {
+        srv->OnCommitted(std::move(events), this);
+      });
   client_.id = id;
   client_.batch = &batch_;
   batch_.set_notify_flags(&server.notify_flags());
@@ -266,7 +269,14 @@ void Connection::Deliver(std::shared_ptr<const Message> message) {
 
 void Connection::AppendDelivered(const Message& message) {
   if (closed_ || over_limit_) return;
-  out_ += client_.protocol >= 3 ? message.resp3 : message.resp2;
+  const std::string& bytes = client_.protocol >= 3 ? message.resp3 : message.resp2;
+  if (own_push_offset_ != KeyEvent::kNoReplyOffset && client_.protocol >= 3) {
+    size_t at = std::min(own_push_offset_ + own_push_shift_, out_.size());
+    out_.insert(at, bytes);
+    own_push_shift_ += bytes.size();
+  } else {
+    out_ += bytes;
+  }
   if (OverOutputLimit(out_.size() + writing_.size())) {
     Log(LogLevel::kWarning, "Client id=" + std::to_string(client_.id) +
                                 " closed for overcoming of output buffer limits.");

@@ -64,6 +64,16 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void set_limit_class(LimitClass c) { limit_class_.store(c, std::memory_order_relaxed); }
   Client& client() { return client_; }
   boost::asio::any_io_executor executor() { return socket_.get_executor(); }
+  // On this connection's thread, while the Server publishes the keyspace events of its
+  // committed commands: a message delivered to this connection itself goes to `offset` of the
+  // pending output (plus what earlier such messages inserted) instead of the end, i.e.
+  // before the reply of the command that raised it, as Redis orders them for RESP3.
+  // EndOwnPushes returns to appending.
+  void PlaceOwnPushesAt(size_t offset) { own_push_offset_ = offset; }
+  void EndOwnPushes() {
+    own_push_offset_ = KeyEvent::kNoReplyOffset;
+    own_push_shift_ = 0;
+  }
 
  private:
   void DoRead();
@@ -101,6 +111,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // limit, drops the output and closes the connection.
   void AppendDelivered(const Message& message);
   bool over_limit_ = false;  // closing for overcoming the output-buffer limit
+  size_t own_push_offset_ = KeyEvent::kNoReplyOffset;  // see PlaceOwnPushesAt
+  size_t own_push_shift_ = 0;
   std::atomic<LimitClass> limit_class_{LimitClass::kNormal};
   std::atomic<uint64_t> in_flight_bytes_{0};  // delivered but not yet appended to out_
   uint64_t soft_limit_since_ms_ = 0;

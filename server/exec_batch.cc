@@ -39,7 +39,7 @@ void ExecBatch::OnNewKey(int logical_db, std::string_view key) {
   if (notify_flags_ == nullptr || !(notify_flags_->load(std::memory_order_relaxed) & kNotifyNew)) {
     return;
   }
-  events_.notifications.push_back(KeyEvent{'n', "new", logical_db, std::string(key)});
+  events_.notifications.push_back(KeyEvent{'n', "new", logical_db, std::string(key), output_pos()});
 }
 
 void ExecBatch::OnKeyMiss(int logical_db, std::string_view key) {
@@ -47,7 +47,8 @@ void ExecBatch::OnKeyMiss(int logical_db, std::string_view key) {
       !(notify_flags_->load(std::memory_order_relaxed) & kNotifyKeyMiss)) {
     return;
   }
-  events_.notifications.push_back(KeyEvent{'m', "keymiss", logical_db, std::string(key)});
+  events_.notifications.push_back(
+      KeyEvent{'m', "keymiss", logical_db, std::string(key), output_pos()});
 }
 
 bool ExecBatch::full() const {

@@ -47,6 +47,15 @@ class ExecBatch : public KeyEventSink {
 
   bool pending() const { return txn_.has_value(); }
 
+  // The output the running command replies into (null between commands). A keyspace event
+  // records how far that output is when the event is raised (KeyEvent::reply_offset), so a
+  // RESP3 client's own pushes land where Redis puts them: before the reply of a command that
+  // publishes before replying (SET), after it for one that replies first (EXPIRE).
+  void set_output(const std::string* output) { output_ = output; }
+  size_t output_pos() const {
+    return output_ != nullptr ? output_->size() : KeyEvent::kNoReplyOffset;
+  }
+
   // Events of the pending writes, delivered to the Server after a successful commit (and
   // dropped with the writes of a failed command or batch).
   struct Events {
@@ -107,6 +116,7 @@ class ExecBatch : public KeyEventSink {
   std::function<void(const Events&)> on_commit_locked_;
   std::function<void(Events&&)> on_commit_;
   bool atomic_ = false;
+  const std::string* output_ = nullptr;
   const std::atomic<int>* notify_flags_ = nullptr;
 };
 

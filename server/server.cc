@@ -257,8 +257,29 @@ void Server::ParkBlocked(CommandContext& ctx, BlockRequest request) {
   ctx.client.connection->OnBlocked(std::move(request), ctx.argv);
 }
 
-void Server::OnCommitted(ExecBatch::Events&& events) {
-  for (const auto& e : events.notifications) PublishKeyEvent(e.type, e.event, e.db, e.key);
+namespace {
+
+// Runs a command's handler, then places the keyspace events it raised with
+// CommandContext::events_after_reply set right after its reply.
+void RunHandler(CommandContext& ctx) {
+  ctx.spec.handler(ctx);
+  if (!ctx.had_events_after_reply) return;
+  size_t end =
+      ctx.reply.output() != nullptr ? ctx.reply.output()->size() : KeyEvent::kNoReplyOffset;
+  for (auto& e : ctx.client.batch->events().notifications) {
+    if (e.reply_offset == KeyEvent::kAfterReply) e.reply_offset = end;
+  }
+}
+
+}  // namespace
+
+void Server::OnCommitted(ExecBatch::Events&& events, Connection* origin) {
+  for (const auto& e : events.notifications) {
+    // The origin's own pushes go before the reply of the command that raised them.
+    if (origin != nullptr) origin->PlaceOwnPushesAt(e.reply_offset);
+    PublishKeyEvent(e.type, e.event, e.db, e.key);
+  }
+  if (origin != nullptr) origin->EndOwnPushes();
   if (!events.modified.empty()) blocking_.Wake(events.modified);
 }
 
@@ -457,6 +478,11 @@ void Server::Execute(Client& client, std::span<const std::string_view> argv,
   CommandContext ctx{*this, client, argv, reply, *spec};
   ctx.retry = client.retrying;
   ExecBatch& batch = *client.batch;
+  batch.set_output(reply.output());
+  struct OutputReset {
+    ExecBatch& b;
+    ~OutputReset() { b.set_output(nullptr); }
+  } output_reset{batch};
   bool is_write = spec->flags & kCmdWrite;
   if (batch.pending() && !batch.atomic() && !is_write &&
       (spec->first_key == 0 || (spec->flags & kCmdNoStorage))) {
@@ -466,7 +492,7 @@ void Server::Execute(Client& client, std::span<const std::string_view> argv,
   if (batch.commit_failed()) {
     ctx.ErrorText("ERR storage error: the write batch could not be committed");
   } else if (spec->flags & kCmdNoStorage) {
-    spec->handler(ctx);
+    RunHandler(ctx);
   } else if (spec->flags & kCmdOwnsDbGuard) {
     // FLUSHDB/FLUSHALL/SWAPDB take the storage exclusively. Inside EXEC the block already
     // holds it (BeginAtomic exclusive): write what the block did so far, then run the command;
@@ -477,12 +503,12 @@ void Server::Execute(Client& client, std::span<const std::string_view> argv,
         ctx.Error(st);
       } else {
         ctx.guard_held = true;
-        spec->handler(ctx);
+        RunHandler(ctx);
       }
     } else {
       // Outside EXEC (EXEC blocks containing such a command are always exclusive).
       (void)batch.Commit();
-      spec->handler(ctx);
+      RunHandler(ctx);
     }
   } else if (is_write) {
     auto txn = batch.BeginWrite(client.db, [&] { return StripesFor(ctx, client.db); });
@@ -490,23 +516,23 @@ void Server::Execute(Client& client, std::span<const std::string_view> argv,
       ctx.Error(txn.status());
     } else {
       ctx.txn = *txn;
-      spec->handler(ctx);
+      RunHandler(ctx);
       batch.EndCommand(ctx.failed);
     }
   } else if (Txn* pending = batch.BeginRead(client.db)) {
     ctx.txn = pending;
-    spec->handler(ctx);
+    RunHandler(ctx);
     batch.EndCommand(false);
   } else {
     std::shared_lock<std::shared_mutex> guard(storage_->db_guard());
     Txn txn(storage_.get(), client.db, TxnMode::kRead);
     txn.set_event_sink(&batch);  // keymiss events
     ctx.txn = &txn;
-    spec->handler(ctx);
+    RunHandler(ctx);
     if (!batch.pending() && !batch.events().notifications.empty()) {
       ExecBatch::Events events = std::move(batch.events());
       batch.events() = ExecBatch::Events();
-      OnCommitted(std::move(events));
+      OnCommitted(std::move(events), client.connection);
     }
   }
   auto usec = std::chrono::duration_cast<std::chrono::microseconds>(

@@ -106,8 +106,10 @@ class Server {
   // The Prometheus endpoint and registry (server/metrics.h); exists from construction.
   Metrics& metrics() { return *metrics_; }
   void ParkBlocked(CommandContext& ctx, BlockRequest request);
-  // Called (on the committing thread, after locks are released) with a batch's events.
-  void OnCommitted(ExecBatch::Events&& events);
+  // Called (on the committing thread, after locks are released) with a batch's events;
+  // `origin` is the connection whose commands raised them (null if none), which must be
+  // running this call on its own thread.
+  void OnCommitted(ExecBatch::Events&& events, Connection* origin = nullptr);
   // CLIENT UNBLOCK: true if the client was blocked.
   bool UnblockClient(uint64_t id, bool with_error);
 

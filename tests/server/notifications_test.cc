@@ -2,7 +2,7 @@
 // the class filter, Redis 7.0's exact event names on __keyspace@<db>__:<key> and
 // __keyevent@<db>__:<event>, events of transactions, and "expired" from the active expiry
 // cycle and from lazy access. Every expectation holds against redis-server too
-// (KEEL_TEST_REDIS_PORT); DISABLED_ tests document known gaps.
+// (KEEL_TEST_REDIS_PORT).
 #include <chrono>
 #include <initializer_list>
 #include <memory>
@@ -288,7 +288,7 @@ TEST_F(NotificationsTest, KeyMissEventIsPublishedWhenAReadFindsNoKey) {
 
 // Keel publishes a write's events after its group commit, so a RESP3 client that listens to
 // the keys it writes gets the push after the reply; Redis sends it before.
-TEST_F(NotificationsTest, DISABLED_Resp3WriterListeningToItsOwnKeyGetsTheEventBeforeTheReply) {
+TEST_F(NotificationsTest, Resp3WriterListeningToItsOwnKeyGetsTheEventBeforeTheReply) {
   ASSERT_EQ(Cmd({"CONFIG", "SET", "notify-keyspace-events", "KE$"}), "+OK");
   RawConnection raw(port());
   ASSERT_FALSE(raw.Roundtrip(EncodeCommand({"HELLO", "3"})).empty());
@@ -297,6 +297,34 @@ TEST_F(NotificationsTest, DISABLED_Resp3WriterListeningToItsOwnKeyGetsTheEventBe
   ASSERT_TRUE(raw.Send(EncodeCommand({"SET", "k", "v"})));
   EXPECT_EQ(raw.ReadReplies(2),
             ">3\r\n$7\r\nmessage\r\n$18\r\n__keyevent@0__:set\r\n$1\r\nk\r\n+OK\r\n");
+}
+
+TEST_F(NotificationsTest, Resp3PipelinedAndTransactionWritesGetEachEventBeforeItsReply) {
+  ASSERT_EQ(Cmd({"CONFIG", "SET", "notify-keyspace-events", "KE$g"}), "+OK");
+  RawConnection raw(port());
+  ASSERT_FALSE(raw.Roundtrip(EncodeCommand({"HELLO", "3"})).empty());
+  ASSERT_EQ(raw.Roundtrip(EncodeCommand({"PSUBSCRIBE", "__keyevent@0__:*"})),
+            ">3\r\n$10\r\npsubscribe\r\n$16\r\n__keyevent@0__:*\r\n:1\r\n");
+  auto push = [](const std::string& event, const std::string& key) {
+    std::string channel = "__keyevent@0__:" + event;
+    return ">4\r\n$8\r\npmessage\r\n$16\r\n__keyevent@0__:*\r\n$" + std::to_string(channel.size()) +
+           "\r\n" + channel + "\r\n$" + std::to_string(key.size()) + "\r\n" + key + "\r\n";
+  };
+  // A pipeline: one group commit, the events still interleave with the replies (SET and
+  // DEL publish before replying).
+  ASSERT_TRUE(raw.Send(EncodeCommand({"SET", "a", "1"}) + EncodeCommand({"GET", "a"}) +
+                       EncodeCommand({"SET", "b", "2"}) + EncodeCommand({"DEL", "a", "b"})));
+  std::string expected = push("set", "a") + "+OK\r\n$1\r\n1\r\n" + push("set", "b") + "+OK\r\n" +
+                         push("del", "a") + push("del", "b") + ":2\r\n";
+  EXPECT_EQ(raw.ReadBytes(expected.size()), expected);
+  // Inside EXEC each command's events go where Redis writes them, inside the EXEC array.
+  ASSERT_EQ(raw.Roundtrip(EncodeCommand({"MULTI"})), "+OK\r\n");
+  ASSERT_EQ(raw.Roundtrip(EncodeCommand({"SET", "c", "3"})), "+QUEUED\r\n");
+  ASSERT_EQ(raw.Roundtrip(EncodeCommand({"EXPIRE", "c", "100"})), "+QUEUED\r\n");
+  ASSERT_TRUE(raw.Send(EncodeCommand({"EXEC"})));
+  // SET publishes before replying, EXPIRE replies first (as Redis orders them).
+  expected = "*2\r\n" + push("set", "c") + "+OK\r\n:1\r\n" + push("expire", "c");
+  EXPECT_EQ(raw.ReadBytes(expected.size()), expected);
 }
 
 }  // namespace
