@@ -14,7 +14,8 @@
 #        ZRANGE zbig N/2 N/2+10 WITHSCORES ZCOUNT zbig <N/4> <3N/4>
 #      each with COLL_CLIENTS connections (default 50) at pipeline 1, plus the ZRANK and ZRANGE
 #      cases with one connection (latency of a lone client);
-#   3. prints a table with requests/s, p50/p99 latency and the Keel/Redis throughput ratio,
+#   3. times DEL of the three keys on each server (O(1) in Keel: one metadata record);
+#   4. prints a table with requests/s, p50/p99 latency and the Keel/Redis throughput ratio,
 #      and writes it to bench/results/collections.md (COLL_OUT).
 # Keel runs with its default fsync policy; Redis with AOF (appendfsync everysec), no RDB.
 # Both servers are stopped by pid on exit.
@@ -164,6 +165,17 @@ fill() {  # name N -> prints seconds
   python3 -c "print(f'{$end - $start:.1f}')"
 }
 
+# Deletes the three collections from one server; prints seconds (Redis frees the elements
+# in DEL itself; Keel deletes one metadata record and leaves the elements to compaction).
+time_del() {  # name N -> prints seconds
+  local name=$1 n=$2 start end deleted
+  start=$(date +%s.%N)
+  deleted=$("$REDIS_CLI" -h 127.0.0.1 -p "${PORT[$name]}" DEL hbig sbig zbig)
+  end=$(date +%s.%N)
+  [[ $deleted == 3 ]] || die "$name: DEL hbig sbig zbig replied $deleted (N=$n)"
+  python3 -c "print(f'{$end - $start:.3f}')"
+}
+
 # Runs one case on one server; prints "rps p50 p99".
 run_case() {  # name clients requests args...
   local name=$1 clients=$2 requests=$3 out
@@ -216,6 +228,12 @@ main() {
       echo "  N=$n c=$clients $command: redis $redis_r | keel $keel_r" >&2
       case=$((case + 1))
     done
+    local redis_del keel_del
+    redis_del=$(time_del redis "$n")
+    keel_del=$(time_del keel "$n")
+    echo "  DEL: redis ${redis_del}s | keel ${keel_del}s" >&2
+    printf '%s\t%s\t%s\t%s\t%s %s\t%s %s\n' "$n" "DEL hbig sbig zbig (3 x $n elements)" "1" "-" \
+      "$redis_del" "s" "$keel_del" "s" >>"$results"
   done
 
   local table
