@@ -318,6 +318,9 @@ Storage::~Storage() {
   if (housekeeper_.joinable()) housekeeper_.join();
   if (db_) {
     (void)db_->SyncWAL();
+    // A running compaction's SubkeyFilter reads the metadata column family through its handle:
+    // wait for background work to stop before the handles go.
+    rocksdb::CancelAllBackgroundWork(db_.get(), /*wait=*/true);
     for (auto* cf : cfs_) (void)db_->DestroyColumnFamilyHandle(cf);
     cfs_.clear();
     (void)db_->Close();
