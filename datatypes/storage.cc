@@ -333,7 +333,13 @@ Status Storage::Write(rocksdb::WriteBatch* batch) {
   rocksdb::Status st = db_->Write(wo, batch);
   if (!st.ok()) return FromRocks(st);
   stats_.writes.fetch_add(1, std::memory_order_relaxed);
-  if (!wo.sync) writes_since_sync_.store(true, std::memory_order_relaxed);
+  if (wo.sync) {
+    // A synced write is a WAL fsync (concurrent ones may share one): wal_syncs counts these
+    // under appendfsync always, and SyncWal's once a second under everysec.
+    stats_.wal_syncs.fetch_add(1, std::memory_order_relaxed);
+  } else {
+    writes_since_sync_.store(true, std::memory_order_relaxed);
+  }
   return Status::Ok();
 }
 
@@ -425,6 +431,7 @@ Status Storage::FlushDb(int logical_db, bool guard_held) {
   wo.sync = fsync_policy() != FsyncPolicy::kNo;
   rocksdb::Status st = db_->Write(wo, &batch);
   if (!st.ok()) return FromRocks(st);
+  if (wo.sync) stats_.wal_syncs.fetch_add(1, std::memory_order_relaxed);
   key_counts_[db].store(0);
   expire_counts_[db].store(0);
   // Range tombstones are cheapest to read once they sit in an SST file.
@@ -448,6 +455,7 @@ Status Storage::FlushAll(bool guard_held) {
   wo.sync = fsync_policy() != FsyncPolicy::kNo;
   rocksdb::Status st = db_->Write(wo, &batch);
   if (!st.ok()) return FromRocks(st);
+  if (wo.sync) stats_.wal_syncs.fetch_add(1, std::memory_order_relaxed);
   for (int db = 0; db < kMaxDatabases; ++db) {
     key_counts_[db].store(0);
     expire_counts_[db].store(0);
@@ -468,6 +476,7 @@ Status Storage::SwapDb(int a, int b, bool guard_held) {
     std::swap(db_map_[a], db_map_[b]);
     return FromRocks(st);
   }
+  if (wo.sync) stats_.wal_syncs.fetch_add(1, std::memory_order_relaxed);
   return Status::Ok();
 }
 

@@ -480,7 +480,10 @@ void Metrics::CollectKeel(std::vector<MetricFamily>* out) const {
          D(DbIntProperty(st, "rocksdb.actual-delayed-write-rate")));
   Single(out, "keel_rocksdb_background_errors_total", "Background (flush/compaction) errors.", C,
          D(DbIntProperty(st, "rocksdb.background-errors")));
-  Single(out, "keel_rocksdb_wal_syncs_total", "WAL fsyncs.", C, D(sst.wal_syncs.load()));
+  Single(out, "keel_rocksdb_wal_syncs_total",
+         "WAL fsyncs: writes committed with sync (appendfsync always) and the once-a-second "
+         "WAL sync (appendfsync everysec).",
+         C, D(sst.wal_syncs.load()));
 
   // --- the data directory's filesystem (disk-full alerting)
   struct statvfs vfs {};

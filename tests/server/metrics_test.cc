@@ -365,6 +365,70 @@ TEST_F(MetricsRegistryTest, CommandCountersAndHistogramsFollowTheCommands) {
   EXPECT_EQ(SampleValue(scrape, R"(keel_build_info{version="0.1.0",redis_version="7.0.15"})"), 1);
 }
 
+// The integer field `name` of an INFO reply (-1 if absent).
+double InfoField(const std::string& info, const std::string& name) {
+  size_t at = info.find("\n" + name + ":");
+  return at == std::string::npos ? -1 : std::stod(info.substr(at + name.size() + 2));
+}
+
+TEST_F(MetricsRegistryTest, KeyspaceClientAndPubSubFamiliesFollowTheServer) {
+  ASSERT_EQ(Cmd({"CONFIG", "SET", "appendfsync", "always"}), "+OK");  // a WAL sync per write
+  ASSERT_EQ(Cmd({"SET", "a", "1", "EX", "100"}), "+OK");
+  ASSERT_EQ(Cmd({"SET", "b", "x"}), "+OK");
+  ASSERT_EQ(Cmd({"SELECT", "3"}), "+OK");
+  ASSERT_EQ(Cmd({"SET", "c", "1"}), "+OK");
+  ASSERT_EQ(Cmd({"SELECT", "0"}), "+OK");
+  ASSERT_EQ(Cmd({"GET", "a"}), "1");
+  ASSERT_EQ(Cmd({"GET", "missing"}), "(nil)");
+  ASSERT_EQ(Cmd({"INCR", "b"}), "-ERR value is not an integer or out of range");
+  ASSERT_EQ(Cmd({"PSETEX", "gone", "1", "v"}), "+OK");
+  std::this_thread::sleep_for(20ms);
+  ASSERT_EQ(Cmd({"GET", "gone"}), "(nil)");
+  // The expiry machinery deletes it (and counts it) in the background.
+  ASSERT_TRUE(WaitUntil([&] {
+    std::string s = server().metrics().Scrape();
+    return SampleValue(s, "keel_expired_keys_total") == 1 &&
+           SampleValue(s, R"(keel_db_keys{db="db0"})") == 2;
+  }));
+  auto sub = NewClient();
+  ASSERT_EQ(sub->Cmd({"SUBSCRIBE", "ch"}), "[subscribe,ch,:1]");
+  ASSERT_EQ(sub->Cmd({"PSUBSCRIBE", "p*"}), "[psubscribe,p*,:2]");
+  RawConnection blocked(port());
+  ASSERT_TRUE(blocked.Send(EncodeCommand({"BLPOP", "list", "0"})));
+  ASSERT_TRUE(WaitUntil(
+      [&] { return SampleValue(server().metrics().Scrape(), "keel_blocked_clients") == 1; }));
+
+  std::string scrape = server().metrics().Scrape();
+  std::string info = Cmd({"INFO", "everything"});
+  EXPECT_EQ(SampleValue(scrape, R"(keel_db_keys{db="db0"})"), 2);
+  EXPECT_EQ(SampleValue(scrape, R"(keel_db_keys_expiring{db="db0"})"), 1);
+  EXPECT_EQ(SampleValue(scrape, R"(keel_db_keys{db="db3"})"), 1);
+  EXPECT_EQ(SampleValue(scrape, R"(keel_db_keys_expiring{db="db3"})"), 0);
+  EXPECT_EQ(SampleValue(scrape, R"(keel_commands_failed_total{cmd="incr"})"), 1);
+  EXPECT_EQ(SampleValue(scrape, "keel_connected_clients"), 3);
+  EXPECT_EQ(SampleValue(scrape, "keel_pubsub_channels"), 1);
+  EXPECT_EQ(SampleValue(scrape, "keel_pubsub_patterns"), 1);
+  // The counters are INFO's own (INFO ran after the scrape, and changes none of these).
+  for (auto [family, field] : {std::pair{"keel_keyspace_hits_total", "keyspace_hits"},
+                               std::pair{"keel_keyspace_misses_total", "keyspace_misses"},
+                               std::pair{"keel_expired_keys_total", "expired_keys"}}) {
+    EXPECT_EQ(SampleValue(scrape, family), InfoField(info, field)) << family;
+  }
+  EXPECT_GE(SampleValue(scrape, "keel_keyspace_hits_total"), 1);
+  EXPECT_GE(SampleValue(scrape, "keel_keyspace_misses_total"), 1);
+  EXPECT_GT(SampleValue(scrape, "keel_rocksdb_wal_syncs_total"), 0);
+  EXPECT_GT(SampleValue(scrape, "keel_net_input_bytes_total"), 0);
+  EXPECT_GT(SampleValue(scrape, "keel_net_output_bytes_total"), 0);
+  EXPECT_GT(SampleValue(scrape, "process_resident_memory_bytes"), 0);
+  EXPECT_GT(SampleValue(scrape, "process_open_fds"), 0);
+  EXPECT_GE(SampleValue(scrape, "keel_rocksdb_memtable_size_bytes"), 0);
+  EXPECT_GT(SampleValue(scrape, "keel_rocksdb_block_cache_capacity_bytes"), 0);
+  EXPECT_EQ(SampleValue(scrape, R"(keel_rocksdb_write_stalls_total{kind="stop"})"), 0);
+  EXPECT_GT(SampleValue(scrape, "keel_data_dir_filesystem_size_bytes"), 0);
+  ASSERT_EQ(Cmd({"LPUSH", "list", "v"}), ":1");
+  EXPECT_EQ(blocked.ReadReply(), "*2\r\n$4\r\nlist\r\n$1\r\nv\r\n");
+}
+
 TEST_F(MetricsRegistryTest, HistogramBucketsAreCumulativeAndEndAtTheCount) {
   for (int i = 0; i < 20; ++i) Cmd({"PING"});
   auto families = server().metrics().CollectAll();
