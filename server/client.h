@@ -67,6 +67,29 @@ struct Client {
   std::atomic<bool> blocked{false};  // parked by a blocking command
   std::atomic<uint64_t> net_in{0};
   std::atomic<uint64_t> net_out{0};
+  // CLIENT LIST's sub= psub= ssub= multi= fields and P/x flags: copies of the io-thread-only
+  // state above (multi = commands queued, -1 outside MULTI and EXEC), refreshed by
+  // SyncShared() and, when a command is queued, by the dispatcher.
+  std::atomic<uint32_t> sub_count{0};
+  std::atomic<uint32_t> psub_count{0};
+  std::atomic<uint32_t> ssub_count{0};
+  std::atomic<int64_t> multi_count{-1};
+  // Call on the io thread after changing the subscriptions or the MULTI state.
+  void SyncShared() {
+    sub_count.store(static_cast<uint32_t>(channels.size()), std::memory_order_relaxed);
+    psub_count.store(static_cast<uint32_t>(patterns.size()), std::memory_order_relaxed);
+    ssub_count.store(static_cast<uint32_t>(shard_channels.size()), std::memory_order_relaxed);
+    if (!in_exec) {  // EXEC keeps the count of what it runs until it returns
+      multi_count.store(in_multi ? static_cast<int64_t>(queued.size()) : -1,
+                        std::memory_order_relaxed);
+    }
+  }
+  // in_pubsub() from any thread.
+  bool in_pubsub_shared() const {
+    return sub_count.load(std::memory_order_relaxed) > 0 ||
+           psub_count.load(std::memory_order_relaxed) > 0 ||
+           ssub_count.load(std::memory_order_relaxed) > 0;
+  }
 
   mutable std::mutex mu;  // guards the strings below
   std::string name;

@@ -1,5 +1,6 @@
 // Connection commands: PING ECHO QUIT HELLO AUTH SELECT CLIENT RESET.
 #include <chrono>
+#include <optional>
 
 #include "server/cmd_util.h"
 #include "server/command_table.h"
@@ -144,7 +145,7 @@ void Reset(CommandContext& c) {
   c.client.in_multi = false;
   c.client.multi_error = false;
   c.client.queued.clear();
-  c.server.OnClientClosed(c.client, c.client.connection);
+  c.server.OnClientClosed(c.client, c.client.connection);  // also SyncShared()
   c.server.observer().monitors().Remove(c.client.id);  // leave MONITOR mode
   if (c.client.connection != nullptr) {
     c.client.connection->set_limit_class(Connection::LimitClass::kNormal);
@@ -179,12 +180,21 @@ std::string ClientLine(Server& server, Client& cl) {
   out += " name=" + name;
   out += " age=" + std::to_string((now - cl.created_ms) / 1000);
   out += " idle=" + std::to_string((now - cl.last_active_ms.load(std::memory_order_relaxed)) / 1000);
+  int64_t multi = cl.multi_count.load(std::memory_order_relaxed);
+  // Redis's flag letters, in its order: O monitor, P subscribed, x in MULTI, b blocked,
+  // d a watched key changed.
   std::string flags;
   if (server.observer().monitors().Contains(cl.id)) flags += 'O';
+  if (cl.in_pubsub_shared()) flags += 'P';
+  if (multi >= 0) flags += 'x';
   if (cl.blocked.load(std::memory_order_relaxed)) flags += 'b';
+  if (cl.watch_dirty->load(std::memory_order_relaxed)) flags += 'd';
   out += " flags=" + (flags.empty() ? std::string("N") : flags);
   out += " db=" + std::to_string(cl.db_shared.load(std::memory_order_relaxed));
-  out += " sub=0 psub=0 ssub=0 multi=-1";
+  out += " sub=" + std::to_string(cl.sub_count.load(std::memory_order_relaxed));
+  out += " psub=" + std::to_string(cl.psub_count.load(std::memory_order_relaxed));
+  out += " ssub=" + std::to_string(cl.ssub_count.load(std::memory_order_relaxed));
+  out += " multi=" + std::to_string(multi);
   out += " qbuf=" + std::to_string(qbuf);
   out += " qbuf-free=0 argv-mem=0 multi-mem=0 rbs=" + std::to_string(Connection::kReadChunk);
   out += " rbp=0 obl=0 oll=0 omem=" + std::to_string(omem);
@@ -211,18 +221,31 @@ void ClientGetName(CommandContext& c) {
   c.reply.Bulk(c.client.name);
 }
 
+// Redis's client types (getClientTypeByName); Keel has no master or replica clients.
+enum class ClientType { kNormal, kReplica, kMaster, kPubSub };
+
+std::optional<ClientType> ParseClientType(std::string_view t) {
+  if (EqualsIgnoreCase(t, "normal")) return ClientType::kNormal;
+  if (EqualsIgnoreCase(t, "replica") || EqualsIgnoreCase(t, "slave")) return ClientType::kReplica;
+  if (EqualsIgnoreCase(t, "master")) return ClientType::kMaster;
+  if (EqualsIgnoreCase(t, "pubsub")) return ClientType::kPubSub;
+  return std::nullopt;
+}
+
+// As Redis's getClientType: a subscribed client is a pubsub client, a MONITOR a normal one.
+ClientType TypeOf(const Client& cl) {
+  return cl.in_pubsub_shared() ? ClientType::kPubSub : ClientType::kNormal;
+}
+
 void ClientList(CommandContext& c) {
   std::vector<uint64_t> ids;
+  std::optional<ClientType> type;
   for (size_t i = 2; i < c.argv.size(); ++i) {
     // As Redis 7.0: TYPE only as the sole filter (CLIENT LIST TYPE <type>).
     if (EqualsIgnoreCase(c.argv[i], "TYPE") && c.argv.size() == 4) {
       std::string_view t = c.argv[++i];
-      if (!EqualsIgnoreCase(t, "normal") && !EqualsIgnoreCase(t, "master") &&
-          !EqualsIgnoreCase(t, "replica") && !EqualsIgnoreCase(t, "slave") &&
-          !EqualsIgnoreCase(t, "pubsub")) {
-        return c.ErrorText("ERR Unknown client type '" + std::string(t) + "'");
-      }
-      if (!EqualsIgnoreCase(t, "normal")) return c.reply.Verbatim("");
+      type = ParseClientType(t);
+      if (!type) return c.ErrorText("ERR Unknown client type '" + std::string(t) + "'");
     } else if (EqualsIgnoreCase(c.argv[i], "ID") && i + 1 < c.argv.size()) {
       for (++i; i < c.argv.size(); ++i) {
         // As Redis: any integer is accepted (one that is no client's id matches nothing).
@@ -238,6 +261,7 @@ void ClientList(CommandContext& c) {
   for (auto& conn : c.server.Clients()) {
     Client& cl = conn->client();
     if (!ids.empty() && std::find(ids.begin(), ids.end(), cl.id) == ids.end()) continue;
+    if (type && TypeOf(cl) != *type) continue;
     text += ClientLine(c.server, cl) + "\n";
   }
   c.reply.Verbatim(text);
@@ -264,7 +288,7 @@ void ClientKill(CommandContext& c) {
   std::optional<uint64_t> id;
   std::optional<std::string_view> addr, laddr, user;
   bool skipme = true;
-  bool type_normal = true;
+  std::optional<ClientType> type;
   for (size_t i = 2; i + 1 < c.argv.size(); i += 2) {
     std::string_view opt = c.argv[i], val = c.argv[i + 1];
     if (EqualsIgnoreCase(opt, "ID")) {
@@ -279,14 +303,8 @@ void ClientKill(CommandContext& c) {
       if (val != "default") return c.ErrorText("ERR No such user '" + std::string(val) + "'");
       user = val;
     } else if (EqualsIgnoreCase(opt, "TYPE")) {
-      if (EqualsIgnoreCase(val, "normal")) {
-        type_normal = true;
-      } else if (EqualsIgnoreCase(val, "master") || EqualsIgnoreCase(val, "replica") ||
-                 EqualsIgnoreCase(val, "slave") || EqualsIgnoreCase(val, "pubsub")) {
-        type_normal = false;
-      } else {
-        return c.ErrorText("ERR Unknown client type '" + std::string(val) + "'");
-      }
+      type = ParseClientType(val);
+      if (!type) return c.ErrorText("ERR Unknown client type '" + std::string(val) + "'");
     } else if (EqualsIgnoreCase(opt, "SKIPME")) {
       if (EqualsIgnoreCase(val, "yes")) {
         skipme = true;
@@ -304,7 +322,7 @@ void ClientKill(CommandContext& c) {
   int64_t killed = 0;
   for (auto& conn : c.server.Clients()) {
     Client& cl = conn->client();
-    if (!type_normal) continue;
+    if (type && TypeOf(cl) != *type) continue;
     if (id && cl.id != *id) continue;
     if (addr && cl.addr != *addr) continue;
     if (laddr && cl.laddr != *laddr) continue;

@@ -17,6 +17,7 @@ void Multi(CommandContext& c) {
   c.client.in_multi = true;
   c.client.multi_error = false;
   c.client.queued.clear();
+  c.client.SyncShared();
   c.reply.Ok();
 }
 
@@ -25,6 +26,7 @@ void Discard(CommandContext& c) {
   c.client.in_multi = false;
   c.client.multi_error = false;
   c.client.queued.clear();
+  c.client.SyncShared();
   Unwatch(c.server, c.client);
   c.reply.Ok();
 }
@@ -35,6 +37,7 @@ void Exec(CommandContext& c) {
     c.client.in_multi = false;
     c.client.multi_error = false;
     c.client.queued.clear();
+    c.client.SyncShared();
     Unwatch(c.server, c.client);
     return c.ErrorText("EXECABORT Transaction discarded because of previous errors.");
   }

@@ -30,7 +30,9 @@ size_t CountFor(Client& client, Kind kind) {
   return kind == Kind::kShard ? client.shard_channels.size() : client.subscriptions();
 }
 
+// After (un)subscribing: the output buffer limit class and CLIENT LIST's counts.
 void UpdateLimitClass(CommandContext& c) {
+  c.client.SyncShared();
   if (c.client.connection == nullptr) return;
   c.client.connection->set_limit_class(c.client.in_pubsub() ? Connection::LimitClass::kPubSub
                                                             : Connection::LimitClass::kNormal);

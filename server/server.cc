@@ -306,6 +306,7 @@ void Server::OnClientClosed(Client& client, const Connection* conn) {
   client.channels.clear();
   client.patterns.clear();
   client.shard_channels.clear();
+  client.SyncShared();
   for (const auto& w : client.watched) watches_.Unwatch(w.db, w.key, client.watch_dirty);
   client.watched.clear();
 }
@@ -315,6 +316,8 @@ void Server::ExecTransaction(Client& client, resp::ReplyBuilder& reply) {
   auto queued = std::move(client.queued);
   client.queued.clear();
   client.in_multi = false;
+  // CLIENT LIST keeps showing the transaction (flag x, multi=<queued>) until EXEC returns, as
+  // Redis does: multi_count still holds the number queued.
   // Lock every key of every queued command at once, following SELECTs inside the block. A
   // block with FLUSHDB/FLUSHALL/SWAPDB holds the whole storage instead (see BeginAtomic).
   bool exclusive = std::any_of(queued.begin(), queued.end(), [](const auto& q) {
@@ -349,6 +352,7 @@ void Server::ExecTransaction(Client& client, resp::ReplyBuilder& reply) {
   client.watch_dirty->store(false);
   if (dirty) {
     (void)batch.EndAtomic();
+    client.SyncShared();
     reply.NullArray();
     return;
   }
@@ -359,6 +363,7 @@ void Server::ExecTransaction(Client& client, resp::ReplyBuilder& reply) {
     Execute(client, argv, reply);
   }
   client.in_exec = false;
+  client.SyncShared();
   (void)batch.EndAtomic();  // one RocksDB write; a failure drops the replies (see Connection)
 }
 
@@ -415,7 +420,13 @@ size_t Server::client_count() {
 void Server::Execute(Client& client, std::span<const std::string_view> argv,
                      resp::ReplyBuilder& reply) {
   const CommandSpec* spec = commands_.Find(argv[0]);
+  // CLIENT LIST's cmd=, as Redis's lastcmd: the command as looked up (null if unknown), also
+  // when refused or queued; inside EXEC it stays "exec".
+  auto note_last = [&](const CommandSpec* s) {
+    if (!client.in_exec) client.last_command.store(s, std::memory_order_relaxed);
+  };
   auto reject = [&](const std::string& text, const CommandSpec* s) {
+    note_last(s);
     std::string shown = text;
     if (s != nullptr && s->name == "exec") {
       // Redis's execCommandAbort: a rejected EXEC discards the transaction (if any) and says
@@ -423,6 +434,7 @@ void Server::Execute(Client& client, std::span<const std::string_view> argv,
       client.in_multi = false;
       client.multi_error = false;
       client.queued.clear();
+      client.SyncShared();
       for (const auto& w : client.watched) watches_.Unwatch(w.db, w.key, client.watch_dirty);
       client.watched.clear();
       client.watch_dirty->store(false);
@@ -446,7 +458,8 @@ void Server::Execute(Client& client, std::span<const std::string_view> argv,
     if (sub == nullptr) {
       std::string upper(spec->name);
       for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-      return reject(UnknownSubcommandError(argv[1], upper), spec);
+      reject(UnknownSubcommandError(argv[1], upper), spec);
+      return note_last(nullptr);
     }
     spec = sub;
   }
@@ -463,17 +476,18 @@ void Server::Execute(Client& client, std::span<const std::string_view> argv,
                       "allowed in this context",
                   spec);
   }
+  note_last(spec);
   if (client.in_multi && !client.in_exec && !(spec->flags & kCmdTxnControl)) {
     if (spec->flags & kCmdNoMulti) {
       client.multi_error = true;
       return reject("ERR Command not allowed inside a transaction", spec);
     }
     client.queued.push_back(Client::QueuedCommand{spec, {argv.begin(), argv.end()}});
+    client.multi_count.store(static_cast<int64_t>(client.queued.size()), std::memory_order_relaxed);
     reply.SimpleString("QUEUED");
     return;
   }
 
-  client.last_command.store(spec, std::memory_order_relaxed);
   auto start = std::chrono::steady_clock::now();
   CommandContext ctx{*this, client, argv, reply, *spec};
   ctx.retry = client.retrying;

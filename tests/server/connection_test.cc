@@ -305,6 +305,134 @@ TEST_F(ConnectionCommandsTest, ClientListRejectsBadOptions) {
   EXPECT_NE(Cmd({"CLIENT", "LIST", "TYPE", "normal"}), "");
 }
 
+// The value of `name=` in a CLIENT LIST / CLIENT INFO line ("?" if absent).
+std::string ClientField(const std::string& line, const std::string& name) {
+  size_t at = line.find(" " + name + "=");
+  if (at == std::string::npos) return "?";
+  at += name.size() + 2;
+  return line.substr(at, line.find_first_of(" \n", at) - at);
+}
+
+TEST_F(ConnectionCommandsTest, ClientListCountsSubscriptionsAndFlagsSubscribersLikeRedis) {
+  auto sub = NewClient();
+  std::string id = sub->Cmd({"CLIENT", "ID"}).substr(1);
+  sub->Append({"SUBSCRIBE", "a", "b"});
+  ASSERT_EQ(sub->GetReply(), "[subscribe,a,:1]");
+  ASSERT_EQ(sub->GetReply(), "[subscribe,b,:2]");
+  ASSERT_EQ(sub->Cmd({"PSUBSCRIBE", "p*"}), "[psubscribe,p*,:3]");
+  ASSERT_EQ(sub->Cmd({"SSUBSCRIBE", "s"}), "[ssubscribe,s,:1]");
+  std::string line = Cmd({"CLIENT", "LIST", "ID", id});
+  EXPECT_EQ(ClientField(line, "flags"), "P") << line;
+  EXPECT_EQ(ClientField(line, "sub"), "2") << line;
+  EXPECT_EQ(ClientField(line, "psub"), "1") << line;
+  EXPECT_EQ(ClientField(line, "ssub"), "1") << line;
+  EXPECT_EQ(ClientField(line, "multi"), "-1") << line;
+  // A subscriber is a pubsub client, not a normal one.
+  EXPECT_NE(Cmd({"CLIENT", "LIST", "TYPE", "pubsub"}).find("id=" + id + " "), std::string::npos);
+  EXPECT_EQ(Cmd({"CLIENT", "LIST", "TYPE", "normal"}).find("id=" + id + " "), std::string::npos);
+
+  ASSERT_EQ(sub->Cmd({"SUNSUBSCRIBE", "s"}), "[sunsubscribe,s,:0]");
+  ASSERT_EQ(sub->Cmd({"PUNSUBSCRIBE", "p*"}), "[punsubscribe,p*,:2]");
+  ASSERT_EQ(sub->Cmd({"UNSUBSCRIBE", "a"}), "[unsubscribe,a,:1]");
+  line = Cmd({"CLIENT", "LIST", "ID", id});
+  EXPECT_EQ(
+      ClientField(line, "sub") + "/" + ClientField(line, "psub") + "/" + ClientField(line, "ssub"),
+      "1/0/0")
+      << line;
+  ASSERT_EQ(sub->Cmd({"UNSUBSCRIBE", "b"}), "[unsubscribe,b,:0]");
+  line = Cmd({"CLIENT", "LIST", "ID", id});
+  EXPECT_EQ(ClientField(line, "flags"), "N") << line;
+  EXPECT_EQ(ClientField(line, "sub"), "0") << line;
+  EXPECT_NE(Cmd({"CLIENT", "LIST", "TYPE", "normal"}).find("id=" + id + " "), std::string::npos);
+  EXPECT_EQ(Cmd({"CLIENT", "LIST", "TYPE", "pubsub"}), "");
+}
+
+TEST_F(ConnectionCommandsTest, ClientListCountsTheCommandsQueuedInMulti) {
+  std::string id = Cmd({"CLIENT", "ID"}).substr(1);
+  auto other = NewClient();
+  auto field = [&](const std::string& name) {
+    return ClientField(other->Cmd({"CLIENT", "LIST", "ID", id}), name);
+  };
+  EXPECT_EQ(field("multi"), "-1");
+  ASSERT_EQ(Cmd({"MULTI"}), "+OK");
+  EXPECT_EQ(field("multi"), "0");
+  EXPECT_EQ(field("flags"), "x");
+  ASSERT_EQ(Cmd({"SET", "k", "v"}), "+QUEUED");
+  ASSERT_EQ(Cmd({"GET", "k"}), "+QUEUED");
+  EXPECT_EQ(Cmd({"GET"}), "-ERR wrong number of arguments for 'get' command");  // not queued
+  EXPECT_EQ(field("multi"), "2");
+  ASSERT_EQ(Cmd({"DISCARD"}), "+OK");
+  EXPECT_EQ(field("multi"), "-1");
+  EXPECT_EQ(field("flags"), "N");
+
+  ASSERT_EQ(Cmd({"MULTI"}), "+OK");
+  ASSERT_EQ(Cmd({"SET", "k", "v"}), "+QUEUED");
+  ASSERT_EQ(Cmd({"EXEC"}), "[+OK]");
+  EXPECT_EQ(field("multi"), "-1");
+  // An aborted EXEC leaves MULTI too.
+  ASSERT_EQ(Cmd({"MULTI"}), "+OK");
+  ASSERT_EQ(Cmd({"NOSUCHCOMMAND"}).rfind("-ERR unknown command", 0), 0u);
+  ASSERT_EQ(Cmd({"EXEC"}).rfind("-EXECABORT", 0), 0u);
+  EXPECT_EQ(field("multi"), "-1");
+  // RESET leaves MULTI.
+  ASSERT_EQ(Cmd({"MULTI"}), "+OK");
+  ASSERT_EQ(Cmd({"PING"}), "+QUEUED");
+  EXPECT_EQ(field("multi"), "1");
+  ASSERT_EQ(Cmd({"RESET"}), "+RESET");
+  EXPECT_EQ(field("multi"), "-1");
+}
+
+TEST_F(ConnectionCommandsTest, ClientInfoRunInsideExecSeesTheTransaction) {
+  ASSERT_EQ(Cmd({"MULTI"}), "+OK");
+  ASSERT_EQ(Cmd({"PING"}), "+QUEUED");
+  ASSERT_EQ(Cmd({"CLIENT", "INFO"}), "+QUEUED");
+  std::string exec = Cmd({"EXEC"});
+  // As Redis: still flagged in MULTI with its queued count, and the command shown is EXEC.
+  EXPECT_EQ(ClientField(exec, "flags"), "x") << exec;
+  EXPECT_EQ(ClientField(exec, "multi"), "2") << exec;
+  EXPECT_EQ(ClientField(exec, "cmd"), "exec") << exec;
+  EXPECT_EQ(ClientField(Cmd({"CLIENT", "INFO"}), "multi"), "-1");
+}
+
+TEST_F(ConnectionCommandsTest, ClientListCmdIsTheLastCommandLookedUpEvenIfRefusedOrQueued) {
+  std::string id = Cmd({"CLIENT", "ID"}).substr(1);
+  auto other = NewClient();
+  auto cmd = [&] { return ClientField(other->Cmd({"CLIENT", "LIST", "ID", id}), "cmd"); };
+  Cmd({"NOSUCHCOMMAND"});
+  EXPECT_EQ(cmd(), "NULL");
+  Cmd({"CONFIG", "FOO"});
+  EXPECT_EQ(cmd(), "NULL");
+  Cmd({"GET"});
+  EXPECT_EQ(cmd(), "get");
+  Cmd({"CONFIG"});
+  EXPECT_EQ(cmd(), "config");
+  ASSERT_EQ(Cmd({"MULTI"}), "+OK");
+  ASSERT_EQ(Cmd({"SET", "k", "v"}), "+QUEUED");
+  EXPECT_EQ(cmd(), "set");
+  ASSERT_EQ(Cmd({"EXEC"}), "[+OK]");
+  EXPECT_EQ(cmd(), "exec");
+}
+
+TEST_F(ConnectionCommandsTest, ClientListFlagsAWatchedKeyThatChanged) {
+  ASSERT_EQ(Cmd({"WATCH", "w"}), "+OK");
+  EXPECT_EQ(ClientField(Cmd({"CLIENT", "INFO"}), "flags"), "N");
+  auto other = NewClient();
+  ASSERT_EQ(other->Cmd({"SET", "w", "1"}), "+OK");
+  EXPECT_EQ(ClientField(Cmd({"CLIENT", "INFO"}), "flags"), "d");
+  ASSERT_EQ(Cmd({"UNWATCH"}), "+OK");
+  EXPECT_EQ(ClientField(Cmd({"CLIENT", "INFO"}), "flags"), "N");
+}
+
+TEST_F(ConnectionCommandsTest, ClientKillTypePubsubClosesSubscribersOnly) {
+  auto sub = NewClient();
+  ASSERT_EQ(sub->Cmd({"SUBSCRIBE", "ch"}), "[subscribe,ch,:1]");
+  auto normal = NewClient();
+  EXPECT_EQ(Cmd({"CLIENT", "KILL", "TYPE", "pubsub"}), ":1");
+  EXPECT_TRUE(WaitUntil([&] { return sub->Cmd({"PING"}).rfind("(io error", 0) == 0; }));
+  EXPECT_EQ(normal->Cmd({"PING"}), "+PONG");
+  EXPECT_EQ(Cmd({"CLIENT", "KILL", "TYPE", "pubsub"}), ":0");
+}
+
 TEST_F(ConnectionCommandsTest, ClientInfoDescribesThisConnection) {
   std::string id = Cmd({"CLIENT", "ID"}).substr(1);
   ASSERT_EQ(Cmd({"SELECT", "2"}), "+OK");
