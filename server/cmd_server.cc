@@ -254,6 +254,8 @@ void ConfigResetStat(CommandContext& c) {
   ss.net_output_bytes = 0;
   ss.total_error_replies = 0;
   ss.unexpected_error_replies = 0;
+  ss.reads_processed = 0;
+  ss.writes_processed = 0;
   c.server.observer().ResetStats();  // latency histograms, error stats
   auto& st = c.storage().stats();
   st.expired_keys = 0;
@@ -396,27 +398,73 @@ std::string InfoSection(CommandContext& c, std::string_view section) {
     uint64_t peak = std::max(rss, s.metrics().peak_rss_bytes());
     uint64_t system = static_cast<uint64_t>(sysconf(_SC_PHYS_PAGES)) *
                       static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+    // Client buffers as CLIENT LIST's tot-mem: the overhead; the rest of the RSS is the data
+    // set (block cache, memtables, table readers).
+    uint64_t clients_mem = 0;
+    for (const auto& conn : s.Clients()) {
+      const Client& cl = conn->client();
+      clients_mem += cl.query_buffer_bytes.load(std::memory_order_relaxed) +
+                     cl.output_buffer_bytes.load(std::memory_order_relaxed) +
+                     Connection::kReadChunk;
+    }
+    uint64_t overhead = std::min(clients_mem, rss);
+    auto perc = [](uint64_t part, uint64_t whole) {
+      return Fixed(whole > 0 ? 100.0 * static_cast<double>(part) / static_cast<double>(whole)
+                             : 100.0,
+                   2) +
+             "%";
+    };
     num("used_memory", rss);
     line("used_memory_human", Human(rss));
     num("used_memory_rss", rss);
     line("used_memory_rss_human", Human(rss));
     num("used_memory_peak", peak);
     line("used_memory_peak_human", Human(peak));
-    line("used_memory_peak_perc",
-         Fixed(peak > 0 ? 100.0 * static_cast<double>(rss) / static_cast<double>(peak) : 100.0,
-               2) +
-             "%");
-    num("number_of_cached_scripts", 0);
+    line("used_memory_peak_perc", perc(rss, peak));
+    num("used_memory_overhead", overhead);
+    num("used_memory_startup", 0);
+    num("used_memory_dataset", rss - overhead);
+    line("used_memory_dataset_perc", perc(rss - overhead, rss));
+    num("allocator_allocated", rss);  // libc malloc keeps no such statistics: the RSS
+    num("allocator_active", rss);
+    num("allocator_resident", rss);
     num("total_system_memory", system);
     line("total_system_memory_human", Human(system));
+    num("used_memory_lua", 0);  // no scripting engine
+    num("used_memory_vm_eval", 0);
+    line("used_memory_lua_human", "0B");
+    num("used_memory_scripts_eval", 0);
+    num("number_of_cached_scripts", 0);
+    num("number_of_functions", 0);
+    num("number_of_libraries", 0);
+    num("used_memory_vm_functions", 0);
+    num("used_memory_vm_total", 0);
+    line("used_memory_vm_total_human", "0B");
+    num("used_memory_functions", 0);
+    num("used_memory_scripts", 0);
+    line("used_memory_scripts_human", "0B");
     num("maxmemory", 0);
     line("maxmemory_human", "0B");
     line("maxmemory_policy", "noeviction");
+    line("allocator_frag_ratio", "1.00");
+    num("allocator_frag_bytes", 0);
+    line("allocator_rss_ratio", "1.00");
+    num("allocator_rss_bytes", 0);
+    line("rss_overhead_ratio", "1.00");
+    num("rss_overhead_bytes", 0);
     line("mem_fragmentation_ratio", "1.00");  // used_memory is the RSS itself
     num("mem_fragmentation_bytes", 0);
+    num("mem_not_counted_for_evict", 0);
+    num("mem_replication_backlog", 0);
+    num("mem_total_replication_buffers", 0);
+    num("mem_clients_slaves", 0);
+    num("mem_clients_normal", clients_mem);
+    num("mem_cluster_links", 0);
+    num("mem_aof_buffer", 0);
     line("mem_allocator", "libc");
     num("active_defrag_running", 0);
     num("lazyfree_pending_objects", 0);
+    num("lazyfreed_objects", 0);
     num("rocksdb_block_cache_usage", DbIntProperty(st, "rocksdb.block-cache-usage"));
     num("rocksdb_block_cache_capacity", DbIntProperty(st, "rocksdb.block-cache-capacity"));
     num("rocksdb_memtables_bytes", st.IntProperty("rocksdb.cur-size-all-mem-tables"));
@@ -426,6 +474,12 @@ std::string InfoSection(CommandContext& c, std::string_view section) {
     uint64_t bg_errors = DbIntProperty(st, "rocksdb.background-errors");
     num("loading", 0);
     num("async_loading", 0);
+    num("current_cow_peak", 0);
+    num("current_cow_size", 0);
+    num("current_cow_size_age", 0);
+    line("current_fork_perc", "0.00");
+    num("current_save_keys_processed", 0);
+    num("current_save_keys_total", 0);
     num("rdb_changes_since_last_save", 0);
     num("rdb_bgsave_in_progress", 0);
     num("rdb_last_save_time", s.start_ms() / 1000);
@@ -433,12 +487,21 @@ std::string InfoSection(CommandContext& c, std::string_view section) {
     line("rdb_last_bgsave_time_sec", "-1");
     line("rdb_current_bgsave_time_sec", "-1");
     num("rdb_saves", 0);
+    num("rdb_last_cow_size", 0);
+    num("rdb_last_load_keys_expired", 0);
+    num("rdb_last_load_keys_loaded", 0);
     num("aof_enabled", 1);
     num("aof_rewrite_in_progress", 0);
     num("aof_rewrite_scheduled", 0);
+    line("aof_last_rewrite_time_sec", "-1");
+    line("aof_current_rewrite_time_sec", "-1");
     line("aof_last_bgrewrite_status", "ok");
     num("aof_rewrites", 0);
+    num("aof_rewrites_consecutive_failures", 0);
     line("aof_last_write_status", bg_errors == 0 ? "ok" : "err");
+    num("aof_last_cow_size", 0);
+    num("module_fork_in_progress", 0);
+    num("module_fork_last_cow_size", 0);
     line("appendfsync", std::string(FsyncPolicyName(st.fsync_policy())));
     num("rocksdb_wal_syncs", st.stats().wal_syncs.load());
     num("rocksdb_live_sst_files_size", st.IntProperty("rocksdb.live-sst-files-size"));
@@ -477,6 +540,8 @@ std::string InfoSection(CommandContext& c, std::string_view section) {
     num("expire_cycle_cpu_milliseconds", 0);
     num("evicted_keys", 0);
     num("evicted_clients", 0);
+    num("total_eviction_exceeded_time", 0);
+    num("current_eviction_exceeded_time", 0);
     num("keyspace_hits", st.stats().keyspace_hits.load());
     num("keyspace_misses", st.stats().keyspace_misses.load());
     num("pubsub_channels", s.pubsub().Channels(PubSub::Kind::kChannel, "").size());
@@ -484,12 +549,28 @@ std::string InfoSection(CommandContext& c, std::string_view section) {
     num("pubsubshard_channels", s.pubsub().Channels(PubSub::Kind::kShard, "").size());
     num("latest_fork_usec", 0);
     num("total_forks", 0);
+    num("migrate_cached_sockets", 0);
+    num("slave_expires_tracked_keys", 0);
+    num("active_defrag_hits", 0);
+    num("active_defrag_misses", 0);
+    num("active_defrag_key_hits", 0);
+    num("active_defrag_key_misses", 0);
+    num("total_active_defrag_time", 0);
+    num("current_active_defrag_time", 0);
     num("tracking_total_keys", 0);
     num("tracking_total_items", 0);
     num("tracking_total_prefixes", 0);
     num("unexpected_error_replies", ss.unexpected_error_replies.load());
     num("total_error_replies", ss.total_error_replies.load());
     num("dump_payload_sanitizations", 0);
+    uint64_t reads = ss.reads_processed.load(), writes = ss.writes_processed.load();
+    num("total_reads_processed", reads);
+    num("total_writes_processed", writes);
+    // Every client's socket is read and written on an io thread.
+    num("io_threaded_reads_processed", s.io_threads() > 1 ? reads : 0);
+    num("io_threaded_writes_processed", s.io_threads() > 1 ? writes : 0);
+    num("reply_buffer_shrinks", 0);
+    num("reply_buffer_expands", 0);
     num("rocksdb_block_cache_hits", s.observer().block_cache_hits());
     num("rocksdb_block_cache_misses", s.observer().block_cache_misses());
   } else if (section == "replication") {
@@ -502,6 +583,9 @@ std::string InfoSection(CommandContext& c, std::string_view section) {
     num("master_repl_offset", 0);
     line("second_repl_offset", "-1");
     num("repl_backlog_active", 0);
+    num("repl_backlog_size", 1048576);
+    num("repl_backlog_first_byte_offset", 0);
+    num("repl_backlog_histlen", 0);
   } else if (section == "cpu") {
     o += "# CPU\r\n";
     rusage ru{};
@@ -515,6 +599,15 @@ std::string InfoSection(CommandContext& c, std::string_view section) {
     line("used_cpu_user", buf);
     line("used_cpu_sys_children", "0.000000");
     line("used_cpu_user_children", "0.000000");
+    // Keel has no main thread: the io thread running this INFO.
+    rusage th{};
+    getrusage(RUSAGE_THREAD, &th);
+    snprintf(buf, sizeof(buf), "%ld.%06ld", static_cast<long>(th.ru_stime.tv_sec),
+             static_cast<long>(th.ru_stime.tv_usec));
+    line("used_cpu_sys_main_thread", buf);
+    snprintf(buf, sizeof(buf), "%ld.%06ld", static_cast<long>(th.ru_utime.tv_sec),
+             static_cast<long>(th.ru_utime.tv_usec));
+    line("used_cpu_user_main_thread", buf);
   } else if (section == "modules") {
     o += "# Modules\r\n";
   } else if (section == "commandstats") {

@@ -109,6 +109,7 @@ void Connection::OnRead(const boost::system::error_code& ec, size_t n) {
   in_len_ += n;
   client_.net_in.fetch_add(n, std::memory_order_relaxed);
   server_.stats().net_input_bytes.fetch_add(n, std::memory_order_relaxed);
+  server_.stats().reads_processed.fetch_add(1, std::memory_order_relaxed);
   client_.last_active_ms.store(NowMs(), std::memory_order_relaxed);
   ProcessInput();
   MaybeWrite();
@@ -360,6 +361,7 @@ void Connection::OnWrite(const boost::system::error_code& ec, size_t n) {
   }
   client_.net_out.fetch_add(n, std::memory_order_relaxed);
   server_.stats().net_output_bytes.fetch_add(n, std::memory_order_relaxed);
+  server_.stats().writes_processed.fetch_add(1, std::memory_order_relaxed);
   if (writing_.capacity() > (4u << 20)) {
     std::string().swap(writing_);
   } else {

@@ -50,6 +50,8 @@ struct ServerStats {
   std::atomic<uint64_t> net_output_bytes{0};
   std::atomic<uint64_t> unexpected_error_replies{0};
   std::atomic<uint64_t> total_error_replies{0};
+  std::atomic<uint64_t> reads_processed{0};   // socket reads (INFO total_reads_processed)
+  std::atomic<uint64_t> writes_processed{0};  // socket writes (INFO total_writes_processed)
 };
 
 class Server {
