@@ -124,8 +124,9 @@ void Connection::ProcessInput() {
     if (st == resp::ParseStatus::kIncomplete) {
       size_t need = parser_.bytes_needed_hint();
       if (in_len_ - pos > static_cast<size_t>(server_.query_buffer_limit())) {
-        Log(LogLevel::kWarning, "Closing client that reached max query buffer length (id=" +
-                                    std::to_string(client_.id) + ")");
+        LogRateLimited(LogLevel::kWarning, "query-buffer-limit",
+                       "Closing client that reached max query buffer length (id=" +
+                           std::to_string(client_.id) + ")");
         close_after_write_ = true;
         break;
       }
@@ -142,8 +143,9 @@ void Connection::ProcessInput() {
     }
     if (st == resp::ParseStatus::kError) {
       reply_.Error("ERR " + std::string(parser_.error()));
-      Log(LogLevel::kVerbose, "Protocol error (" + std::string(parser_.error()) +
-                                  ") from client id=" + std::to_string(client_.id));
+      LogRateLimited(LogLevel::kVerbose, "protocol-error",
+                     "Protocol error (" + std::string(parser_.error()) +
+                         ") from client id=" + std::to_string(client_.id));
       close_after_write_ = true;
       break;
     }
@@ -279,8 +281,9 @@ void Connection::AppendDelivered(const Message& message) {
     out_ += bytes;
   }
   if (OverOutputLimit(out_.size() + writing_.size())) {
-    Log(LogLevel::kWarning, "Client id=" + std::to_string(client_.id) +
-                                " closed for overcoming of output buffer limits.");
+    LogRateLimited(LogLevel::kWarning, "output-buffer-limit",
+                   "Client id=" + std::to_string(client_.id) +
+                       " closed for overcoming of output buffer limits.");
     // Drop what is queued and close from a handler of its own: this may run inside one of
     // this connection's own commands (a PUBLISH to itself).
     over_limit_ = true;
@@ -330,7 +333,9 @@ void Connection::CommitBatch() {
   if (!batch_.pending()) return;
   Status st = batch_.Commit();
   if (!st.ok()) {
-    Log(LogLevel::kWarning, "Write batch commit failed: " + st.detail());
+    // Every client's next write may fail the same way (disk full...): one line a second.
+    LogRateLimited(LogLevel::kWarning, "write-batch-commit",
+                   "Write batch commit failed: " + st.detail());
     out_.resize(std::min(batch_reply_start_, out_.size()));
     reply_.Error("ERR storage error: the write batch could not be committed");
     close_after_write_ = true;

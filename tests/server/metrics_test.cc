@@ -10,6 +10,8 @@
 #include <prometheus/registry.h>
 #include <nlohmann/json.hpp>
 
+#include <fstream>
+#include <functional>
 #include <set>
 #include <sstream>
 #include <string>
@@ -335,6 +337,45 @@ TEST(LogTest, JsonFormatIsOneParseableObjectPerLine) {
   EXPECT_EQ(j["msg"], "say \"hi\"\n\x01");
   EXPECT_EQ(j["port"], "6379");
   EXPECT_EQ(j["pid"], static_cast<int>(getpid()));
+}
+
+// Everything written to a file log while `fn` runs (the log goes back to stdout, level notice).
+std::string LoggedTo(const std::function<void()>& fn) {
+  TempDir dir;
+  std::string path = dir.path() + "/keel.log";
+  LogSetFile(path);
+  fn();
+  LogSetFile("");
+  LogSetLevel("notice");
+  std::ifstream in(path);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+TEST(LogTest, LoglevelDropsLessImportantLinesAndLogfileGetsTheRest) {
+  std::string text = LoggedTo([] {
+    LogSetLevel("warning");
+    Log(LogLevel::kNotice, "quiet notice");
+    Log(LogLevel::kWarning, "loud warning");
+    LogSetLevel("debug");
+    Log(LogLevel::kDebug, "debug detail");
+  });
+  EXPECT_EQ(text.find("quiet notice"), std::string::npos) << text;
+  EXPECT_NE(text.find(" # loud warning\n"), std::string::npos) << text;
+  EXPECT_NE(text.find(" . debug detail\n"), std::string::npos) << text;
+  EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 2) << text;
+}
+
+TEST(LogTest, RateLimitedLinesPrintOncePerSecondAndCountWhatTheyDropped) {
+  std::string text = LoggedTo([] {
+    for (int i = 0; i < 5; ++i) LogRateLimited(LogLevel::kWarning, "test-burst", "burst");
+    LogRateLimited(LogLevel::kWarning, "test-other", "other kind");  // its own budget
+    std::this_thread::sleep_for(1100ms);
+    LogRateLimited(LogLevel::kWarning, "test-burst", "burst");
+  });
+  EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 3) << text;
+  EXPECT_NE(text.find(" # burst\n"), std::string::npos) << text;
+  EXPECT_NE(text.find(" # other kind\n"), std::string::npos) << text;
+  EXPECT_NE(text.find(" # burst (4 similar messages suppressed)\n"), std::string::npos) << text;
 }
 
 // ------------------------------------------------------------------ the registry, live
