@@ -74,6 +74,9 @@ void Connection::UpdateParserLimits() {
 void Connection::Start() { DoRead(); }
 
 void Connection::Kill() {
+  // Gone from the client list at once, as Redis frees a killed client synchronously: a second
+  // CLIENT KILL, CLIENT LIST or INFO no longer sees it while the close is pending.
+  server_.Unregister(client_.id);
   asio::post(socket_.get_executor(), [self = shared_from_this()] { self->Close(); });
 }
 
