@@ -277,7 +277,11 @@ Result<std::string> RdbReader::ReadString() {
 Result<DumpedObject> DecodeDump(std::string_view payload) {
   Result<std::string_view> body = VerifyDumpPayload(payload);
   if (!body.ok()) return body.status();
-  RdbReader reader(*body);
+  return DecodeDumpBody(*body);
+}
+
+Result<DumpedObject> DecodeDumpBody(std::string_view body) {
+  RdbReader reader(body);
   Result<uint8_t> type = reader.ReadByte();
   if (!type.ok()) return type.status();
   if (!IsRdbObjectType(*type)) return BadFormat();

@@ -3,8 +3,8 @@
 //   payload = <object type byte> <object> <RDB version: 2 bytes LE> <CRC64: 8 bytes LE>
 //
 // where the CRC is Redis's CRC-64 (Jones polynomial, reflected, initial value 0) over every
-// byte before it. Strings are supported now; the length/string codecs and RdbReader are the
-// building blocks later object types (lists, sets, hashes, zsets) will reuse.
+// byte before it. DecodeDump decodes strings; streams have their own codec on these building
+// blocks (datatypes/stream_rdb.h), and the other types are still to come.
 //
 // Pure functions and a cursor over caller-owned bytes; no state shared between calls, safe
 // from any thread (an RdbReader itself is not synchronised). Decoding never trusts the input:
@@ -122,5 +122,7 @@ struct DumpedObject {
 // when the object is malformed or the type byte is not an RDB type.
 // Bytes after the object are ignored, as Redis does.
 Result<DumpedObject> DecodeDump(std::string_view payload);
+// The same for a payload already checked by VerifyDumpPayload (`body` = type byte + object).
+Result<DumpedObject> DecodeDumpBody(std::string_view body);
 
 }  // namespace keel
