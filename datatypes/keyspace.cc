@@ -334,6 +334,18 @@ Status Restore(Txn& txn, std::string_view key, std::string_view payload,
     return Status::Ok();
   }
   if (stream) return streams::StoreRdbStream(txn, key, &rec, *stream, meta.expire_at_ms);
+  if (IsDecodedRdbListType(object->rdb_type)) {
+    txn.Remove(key, &rec);  // a new incarnation; the old one's elements are reclaimed
+    std::vector<std::string_view> elements(object->elements.begin(), object->elements.end());
+    auto pushed = lists::Push(txn, key, elements, lists::End::kRight, false);
+    if (!pushed.ok()) return pushed.status();
+    if (meta.expire_at_ms != 0) {
+      auto set = ExpireAt(txn, key, static_cast<int64_t>(meta.expire_at_ms),
+                          ExpireCondition::kAlways);
+      if (!set.ok()) return set.status();
+    }
+    return Status::Ok();
+  }
   txn.Store(key, &rec, meta, object->value);
   return Status::Ok();
 }

@@ -230,3 +230,60 @@ def test_dump_restore_streams(clean_servers, source, name):
         ref.close()
         keel.close()
     assert not problems, (f"stream {name!r} DUMPed by {source}:\n" + "\n".join(problems))
+
+
+# ---------------------------------------------------------------- lists
+#
+# Redis 7.0 DUMPs a list as a quicklist of listpacks (RDB type 18), Keel as a plain RDB list
+# (type 1); each server must restore both.
+
+LISTS = {
+    "short": [b"a"],
+    "encodings": [b"a", b"1", b"-5000", b"0123", b"12345678901", b"x" * 70, b"", b"y" * 5000],
+    "many": [str(i).encode() * (1 + i % 7) for i in range(2000)],  # several quicklist nodes
+    "compressible": [b"abc" * 400] * 20,
+}
+
+
+@pytest.mark.parametrize("source", ["redis", "keel"])
+@pytest.mark.parametrize("name", list(LISTS))
+def test_dump_restore_lists(clean_servers, source, name):
+    ref = PySession(clean_servers.redis.port)
+    keel = PySession(clean_servers.keel.port)
+    problems = []
+
+    def both(args, ann=EXACT):
+        ref_reply, keel_reply = ref.send_args(args), keel.send_args(args)
+        if not compare(ref_reply, keel_reply, ann):
+            shown = " ".join(repr(a)[:30] for a in args)
+            problems.append(f"{shown}\n    redis: {ref_reply.show()[:300]}"
+                            f"\n    keel : {keel_reply.show()[:300]}")
+
+    try:
+        producer = ref if source == "redis" else keel
+        assert producer.send_args([b"RPUSH", b"l", *LISTS[name]]).tree[0] == "int"
+        dumped = producer.send_args([b"DUMP", b"l"]).tree
+        assert dumped[0] == "str", f"DUMP on {source} replied {dumped!r}"
+        payload = dumped[1]
+        steps = [
+            ([b"RESTORE", b"r", b"0", payload], EXACT),
+            ([b"LRANGE", b"r", b"0", b"-1"], EXACT),
+            ([b"LLEN", b"r"], EXACT),
+            ([b"TYPE", b"r"], EXACT),
+            ([b"OBJECT", b"ENCODING", b"r"], EXACT),
+            ([b"RESTORE", b"r", b"0", payload], EXACT),  # BUSYKEY
+            ([b"SET", b"s", b"string"], EXACT),
+            ([b"RESTORE", b"s", b"100000", payload, b"REPLACE"], EXACT),
+            ([b"PTTL", b"s"], TTL_MS),
+            ([b"LRANGE", b"s", b"-3", b"-1"], EXACT),
+            ([b"LPUSH", b"r", b"head"], EXACT),
+            ([b"RPOP", b"r", b"2"], EXACT),
+            ([b"LINDEX", b"r", b"1"], EXACT),
+            ([b"RESTORE", b"bad", b"0", payload[:-1] + bytes([payload[-1] ^ 0xFF])], EXACT),
+        ]
+        for args, ann in steps:
+            both(args, ann)
+    finally:
+        ref.close()
+        keel.close()
+    assert not problems, (f"list {name!r} DUMPed by {source}:\n" + "\n".join(problems))

@@ -375,7 +375,8 @@ TEST_F(StreamRdbTest, RestoreHonoursBusyKeyReplaceAndTtl) {
 }
 
 TEST_F(StreamRdbTest, MalformedStreamObjectsAreBadDataFormat) {
-  auto body = VerifyDumpPayload(FromHex(kRedisWithGroups));
+  const std::string payload = FromHex(kRedisWithGroups);
+  auto body = VerifyDumpPayload(payload);
   ASSERT_TRUE(body.ok());
   std::string object(body->substr(1));
   for (size_t n = 0; n < object.size(); ++n) {
