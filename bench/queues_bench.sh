@@ -30,6 +30,9 @@
 #   BENCH_CLIENTS     connections (-c)          [50]
 #   BENCH_REQUESTS    requests per case (-n)    [100000]
 #   BENCH_OUT         markdown output           [<repo>/bench/results/queues_latest.md]
+#   LIST_PREFILL      elements put in bq:list before LPUSH/RPOP [0]; e.g. 10000000 to
+#                     measure push/pop at the ends of a 10M-element list (the fill takes a
+#                     while on Keel: about a minute per 10M on 2 cores)
 set -euo pipefail
 
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -41,6 +44,7 @@ REDIS_CLI=${REDIS_CLI:-redis-cli}
 BENCH_PIPELINES=${BENCH_PIPELINES:-1 16}
 BENCH_CLIENTS=${BENCH_CLIENTS:-50}
 BENCH_OUT=${BENCH_OUT:-$REPO_ROOT/bench/results/queues_latest.md}
+LIST_PREFILL=${LIST_PREFILL:-0}
 if [[ ${QUICK:-0} == 1 ]]; then
   BENCH_REQUESTS=${BENCH_REQUESTS:-2000}
 else
@@ -141,6 +145,20 @@ setup() {  # name step
       cli "$name" rpush bq:rot "${args[@]}" >/dev/null
       ;;
     group) cli "$name" xgroup create bq:stream g 0 >/dev/null ;;
+    prefill)
+      (( LIST_PREFILL > 0 )) || return 0
+      # RPUSH bq:list in batches of 1000 single-byte elements, through redis-cli --pipe.
+      python3 - "$LIST_PREFILL" <<'PY' | cli "$name" --pipe >/dev/null
+import sys
+total = int(sys.argv[1])
+out = sys.stdout.buffer
+while total > 0:
+    n = min(total, 1000)
+    out.write(b"*%d\r\n$5\r\nRPUSH\r\n$7\r\nbq:list\r\n" % (n + 2) + b"$1\r\nx\r\n" * n)
+    total -= n
+PY
+      echo "  $name: bq:list prefilled, LLEN $(cli "$name" llen bq:list)" >&2
+      ;;
   esac
 }
 
@@ -152,7 +170,11 @@ main() {
   local xrg_n=$(( n / 10 > 0 ? n / 10 : 1 ))
   : >"$results"
   for pipeline in $BENCH_PIPELINES; do
-    for name in redis keel; do setup "$name" flush; setup "$name" rot; done
+    for name in redis keel; do
+      setup "$name" flush
+      setup "$name" rot
+      setup "$name" prefill
+    done
     local label requests
     for spec in "LPUSH|$n|LPUSH bq:list __rand_int__" \
                 "RPOP|$n|RPOP bq:list" \
@@ -211,6 +233,8 @@ main() {
     echo "  (--appendonly yes --appendfsync everysec --save '')"
     echo "- keel-server: $KEEL_SERVER (default fsync policy)"
     echo "- redis-benchmark -c $BENCH_CLIENTS -r 100000 --csv; XREADGROUP reads 10 entries per call"
+    (( LIST_PREFILL > 0 )) &&
+      echo "- bq:list held $LIST_PREFILL elements before LPUSH and RPOP (LIST_PREFILL)"
     [[ ${QUICK:-0} == 1 ]] && echo "- QUICK=1 smoke run: numbers are not meaningful"
     echo
     echo "$table"

@@ -1,6 +1,7 @@
 #include "datatypes/keyspace.h"
 
 #include <cstring>
+#include <optional>
 
 #include "cluster/slot.h"
 #include "datatypes/glob.h"
@@ -8,6 +9,7 @@
 #include "datatypes/list.h"
 #include "datatypes/rdb.h"
 #include "datatypes/set.h"
+#include "datatypes/stream_rdb.h"
 #include "datatypes/zset.h"
 
 namespace keel::keys {
@@ -236,6 +238,7 @@ Result<bool> Move(Txn& txn, std::string_view key, int dst_db) {
 }
 
 Result<std::optional<std::string>> Dump(Txn& txn, std::string_view key) {
+  txn.PinSnapshot();  // compound values take several reads: one consistent view (kRead)
   KeyRecord rec;
   Status st = txn.Load(key, &rec);
   if (!st.ok()) return st;
@@ -287,20 +290,38 @@ Result<std::optional<std::string>> Dump(Txn& txn, std::string_view key) {
       for (const auto& item : *items) AppendRdbString(&body, item);
       break;
     }
-    case ValueType::kStream:
-      return Status(Code::kInvalidArgument, "DUMP of streams is not supported yet");
+    case ValueType::kStream: {
+      auto stream = streams::EncodeRdbStream(txn, key);
+      if (!stream.ok()) return stream.status();
+      body = std::move(*stream);
+      break;
+    }
   }
   return std::optional<std::string>(FinishDumpPayload(std::move(body)));
 }
 
 Status Restore(Txn& txn, std::string_view key, std::string_view payload,
                const RestoreOptions& options) {
-  auto decoded = DecodeDump(payload);
-  if (!decoded.ok()) return decoded.status();
+  // Redis's order: BUSYKEY before the payload is looked at.
   KeyRecord rec;
   Status st = txn.Load(key, &rec);
   if (!st.ok()) return st;
   if (rec.exists && !options.replace) return Status(Code::kBusyKey);
+  auto body = VerifyDumpPayload(payload);
+  if (!body.ok()) return body.status();
+  const auto type = body->empty() ? uint8_t{0} : static_cast<uint8_t>((*body)[0]);
+  const bool is_stream = streams::IsRdbStreamType(type);
+  std::optional<streams::RdbStream> stream;
+  std::optional<DumpedObject> object;
+  if (is_stream) {
+    auto decoded = streams::DecodeRdbStream(type, body->substr(1));
+    if (!decoded.ok()) return decoded.status();
+    stream = std::move(*decoded);
+  } else {
+    auto decoded = DecodeDumpBody(*body);
+    if (!decoded.ok()) return decoded.status();
+    object = std::move(*decoded);
+  }
   Metadata meta;
   meta.type = ValueType::kString;
   if (options.ttl_ms > 0) {
@@ -312,7 +333,20 @@ Status Restore(Txn& txn, std::string_view key, std::string_view payload,
     txn.Remove(key, &rec);  // already expired: Redis replies OK and stores nothing
     return Status::Ok();
   }
-  txn.Store(key, &rec, meta, decoded->value);
+  if (stream) return streams::StoreRdbStream(txn, key, &rec, *stream, meta.expire_at_ms);
+  if (IsDecodedRdbListType(object->rdb_type)) {
+    txn.Remove(key, &rec);  // a new incarnation; the old one's elements are reclaimed
+    std::vector<std::string_view> elements(object->elements.begin(), object->elements.end());
+    auto pushed = lists::Push(txn, key, elements, lists::End::kRight, false);
+    if (!pushed.ok()) return pushed.status();
+    if (meta.expire_at_ms != 0) {
+      auto set = ExpireAt(txn, key, static_cast<int64_t>(meta.expire_at_ms),
+                          ExpireCondition::kAlways);
+      if (!set.ok()) return set.status();
+    }
+    return Status::Ok();
+  }
+  txn.Store(key, &rec, meta, object->value);
   return Status::Ok();
 }
 

@@ -1,5 +1,7 @@
 #include "datatypes/rdb.h"
 
+#include "datatypes/listpack.h"
+
 #include <array>
 #include <cstring>
 #include <limits>
@@ -274,14 +276,64 @@ Result<std::string> RdbReader::ReadString() {
   }
 }
 
+bool IsDecodedRdbListType(uint8_t type) {
+  return type == kRdbTypeList || type == kRdbTypeListQuicklist2;
+}
+
+namespace {
+
+// Quicklist node containers (RDB_TYPE_LIST_QUICKLIST_2).
+constexpr uint64_t kQuicklistPlain = 1;   // one element, stored as is
+constexpr uint64_t kQuicklistPacked = 2;  // a listpack of elements
+
+// RDB_TYPE_LIST: count, then each element as an RDB string. RDB_TYPE_LIST_QUICKLIST_2: node
+// count, then per node its container and an RDB string (one element or a listpack).
+Result<DumpedObject> DecodeList(uint8_t type, RdbReader& reader) {
+  DumpedObject out;
+  out.rdb_type = type;
+  Result<uint64_t> count = reader.ReadLength();
+  if (!count.ok()) return count.status();
+  if (*count == 0 || *count > reader.remaining()) return BadFormat();  // empty keys: as Redis
+  for (uint64_t i = 0; i < *count; ++i) {
+    uint64_t container = kQuicklistPlain;
+    if (type == kRdbTypeListQuicklist2) {
+      Result<uint64_t> c = reader.ReadLength();
+      if (!c.ok()) return c.status();
+      container = *c;
+      if (container != kQuicklistPlain && container != kQuicklistPacked) return BadFormat();
+    }
+    Result<std::string> data = reader.ReadString();
+    if (!data.ok()) return data.status();
+    if (container == kQuicklistPlain) {
+      if (type == kRdbTypeListQuicklist2 && data->empty()) return BadFormat();
+      out.elements.push_back(std::move(*data));
+      continue;
+    }
+    LpReader lp;
+    if (!lp.Open(*data)) return BadFormat();
+    LpElement e;
+    while (lp.Next(&e)) out.elements.push_back(e.Text());
+    if (!lp.Done()) return BadFormat();
+  }
+  if (out.elements.empty()) return BadFormat();  // only empty listpacks
+  return out;
+}
+
+}  // namespace
+
 Result<DumpedObject> DecodeDump(std::string_view payload) {
   Result<std::string_view> body = VerifyDumpPayload(payload);
   if (!body.ok()) return body.status();
-  RdbReader reader(*body);
+  return DecodeDumpBody(*body);
+}
+
+Result<DumpedObject> DecodeDumpBody(std::string_view body) {
+  RdbReader reader(body);
   Result<uint8_t> type = reader.ReadByte();
   if (!type.ok()) return type.status();
   if (!IsRdbObjectType(*type)) return BadFormat();
-  // TODO(keel): lists, sets, hashes and zsets; until then Redis's "bad payload" reply.
+  if (IsDecodedRdbListType(*type)) return DecodeList(*type, reader);
+  // TODO(keel): sets, hashes and zsets; until then Redis's "bad payload" reply.
   if (*type != kRdbTypeString) return Code::kBadDumpPayload;
   Result<std::string> value = reader.ReadString();
   if (!value.ok()) return value.status();

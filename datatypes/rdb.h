@@ -3,8 +3,8 @@
 //   payload = <object type byte> <object> <RDB version: 2 bytes LE> <CRC64: 8 bytes LE>
 //
 // where the CRC is Redis's CRC-64 (Jones polynomial, reflected, initial value 0) over every
-// byte before it. Strings are supported now; the length/string codecs and RdbReader are the
-// building blocks later object types (lists, sets, hashes, zsets) will reuse.
+// byte before it. DecodeDump decodes strings and lists; streams have their own codec on these
+// building blocks (datatypes/stream_rdb.h); hashes, sets and sorted sets are still to come.
 //
 // Pure functions and a cursor over caller-owned bytes; no state shared between calls, safe
 // from any thread (an RdbReader itself is not synchronised). Decoding never trusts the input:
@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "datatypes/status.h"
 
@@ -114,13 +115,22 @@ class RdbReader {
 
 struct DumpedObject {
   uint8_t rdb_type = 0;
-  std::string value;  // kRdbTypeString: the string's bytes
+  std::string value;                  // kRdbTypeString: the string's bytes
+  std::vector<std::string> elements;  // lists: the elements, head to tail (never empty)
 };
 
-// Decodes a DUMP payload. Errors: kBadDumpPayload for a short payload, a newer RDB version or
-// a wrong checksum, and (for now) for valid RDB types other than strings; kBadDataFormat
-// when the object is malformed or the type byte is not an RDB type.
+// True for the list object types DecodeDump decodes: kRdbTypeList (what Keel's DUMP writes)
+// and kRdbTypeListQuicklist2 (what Redis 7.0's DUMP writes). The ziplist-based ones (10, 14)
+// are still kBadDumpPayload.
+bool IsDecodedRdbListType(uint8_t type);
+
+// Decodes a DUMP payload of a string or a list (streams: datatypes/stream_rdb.h). Errors:
+// kBadDumpPayload for a short payload, a newer RDB version or a wrong checksum, and (for now)
+// for the other valid RDB types; kBadDataFormat when the object is malformed (an empty list
+// included, as Redis) or the type byte is not an RDB type.
 // Bytes after the object are ignored, as Redis does.
 Result<DumpedObject> DecodeDump(std::string_view payload);
+// The same for a payload already checked by VerifyDumpPayload (`body` = type byte + object).
+Result<DumpedObject> DecodeDumpBody(std::string_view body);
 
 }  // namespace keel

@@ -288,8 +288,6 @@ void Dump(CommandContext& c) {
 }
 
 void Restore(CommandContext& c) {
-  auto ttl = ToInt64(c.argv[2]);
-  if (!ttl) return c.Error(Code::kNotInteger);
   keys::RestoreOptions opt;
   bool idle_given = false, freq_given = false;
   uint64_t idle_seconds = 0;
@@ -315,6 +313,14 @@ void Restore(CommandContext& c) {
       return c.Error(Code::kSyntax);
     }
   }
+  // Redis checks, in this order: the options, BUSYKEY, the TTL, then the payload.
+  if (!opt.replace) {
+    auto exists = keys::Exists(*c.txn, c.argv[1]);
+    if (!exists.ok()) return c.Error(exists.status());
+    if (*exists) return c.Error(Code::kBusyKey);
+  }
+  auto ttl = ToInt64(c.argv[2]);
+  if (!ttl) return c.Error(Code::kNotInteger);
   if (*ttl < 0) return c.ErrorText("ERR Invalid TTL value, must be >= 0");
   opt.ttl_ms = *ttl;
   Status st = keys::Restore(*c.txn, c.argv[1], c.argv[3], opt);

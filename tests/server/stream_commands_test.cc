@@ -115,6 +115,34 @@ TEST_F(StreamCommandsTest, GroupsSurviveARestart) {
   EXPECT_EQ(Cmd({"OBJECT", "ENCODING", "s"}), "stream");
 }
 
+TEST_F(StreamCommandsTest, DumpAndRestoreCarryTheGroupsAndWakeBlockedReaders) {
+  ASSERT_EQ(Cmd({"XADD", "s", "1-1", "f", "v"}), "1-1");
+  ASSERT_EQ(Cmd({"XADD", "s", "2-1", "f", "w"}), "2-1");
+  ASSERT_EQ(Cmd({"XGROUP", "CREATE", "s", "g", "0"}), "+OK");
+  ASSERT_EQ(Cmd({"XREADGROUP", "GROUP", "g", "c", "COUNT", "1", "STREAMS", "s", ">"}),
+            "[[s,[[1-1,[f,v]]]]]");
+  auto dumped = client_->Raw({"DUMP", "s"});
+  ASSERT_TRUE(dumped && dumped->type == REDIS_REPLY_STRING);
+  std::string payload(dumped->str, dumped->len);
+  // A reader blocked on the target key is served by the RESTORE.
+  RawConnection waiter(port());
+  ASSERT_TRUE(waiter.Send(EncodeCommand({"XREAD", "BLOCK", "0", "STREAMS", "copy", "0"})));
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        return Cmd({"INFO", "clients"}).find("blocked_clients:1") != std::string::npos;
+      },
+      10s));
+  EXPECT_EQ(Cmd({"RESTORE", "copy", "0", payload}), "+OK");
+  EXPECT_NE(waiter.ReadReply().find("2-1"), std::string::npos);
+  EXPECT_EQ(Cmd({"XPENDING", "copy", "g"}), "[:1,1-1,1-1,[[c,1]]]");
+  EXPECT_EQ(Cmd({"XREADGROUP", "GROUP", "g", "c", "STREAMS", "copy", ">"}),
+            "[[copy,[[2-1,[f,w]]]]]");
+  EXPECT_EQ(Cmd({"RESTORE", "copy", "0", payload}), "-BUSYKEY Target key name already exists.");
+  EXPECT_EQ(Cmd({"RESTORE", "copy", "0", payload, "REPLACE"}), "+OK");
+  EXPECT_EQ(Cmd({"XINFO", "GROUPS", "copy"}),
+            "[[name,g,consumers,:1,pending,:1,last-delivered-id,1-1,entries-read,:1,lag,:1]]");
+}
+
 #ifdef KEEL_SERVER_BINARY
 TEST(StreamDurabilityTest, UnacknowledgedEntriesAreHandedOutAgainAfterKillNine) {
   if (ExternalPort() != 0) GTEST_SKIP() << "runs the keel-server binary";
