@@ -58,38 +58,9 @@ for tool in "$REDIS_SERVER" "$REDIS_BENCHMARK" "$REDIS_CLI" python3; do
 done
 [[ -x $KEEL_SERVER ]] || die "keel-server not found at $KEEL_SERVER (build it or set KEEL_SERVER)"
 
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/keel-qbench.XXXXXX")
-declare -A PID=() PORT=()
-
-stop_server() {  # name: SIGTERM, then SIGKILL after 10 s
-  local name=$1 pid=${PID[$1]:-}
-  [[ -n $pid ]] || return 0
-  if kill -0 "$pid" 2>/dev/null; then
-    kill -TERM "$pid" 2>/dev/null || true
-    for _ in $(seq 100); do
-      kill -0 "$pid" 2>/dev/null || break
-      sleep 0.1
-    done
-    if kill -0 "$pid" 2>/dev/null; then
-      echo "$name (pid $pid) ignored SIGTERM; killing it" >&2
-      kill -KILL "$pid" 2>/dev/null || true
-    fi
-  fi
-  wait "$pid" 2>/dev/null || true
-  PID[$name]=
-}
-
-cleanup() {
-  stop_server keel
-  stop_server redis
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
+# shellcheck source=bench/lib.sh
+source "$REPO_ROOT/bench/lib.sh"
+bench_init qbench
 
 cli() {  # name args...
   local name=$1
@@ -97,31 +68,10 @@ cli() {  # name args...
   "$REDIS_CLI" -h 127.0.0.1 -p "${PORT[$name]}" "$@"
 }
 
-wait_ready() {  # name
-  local name=$1
-  for _ in $(seq 300); do
-    kill -0 "${PID[$name]}" 2>/dev/null || { tail -n 20 "$WORK/$name.log" >&2; die "$name exited"; }
-    [[ $(cli "$name" ping 2>/dev/null) == PONG ]] && return 0
-    sleep 0.1
-  done
-  tail -n 20 "$WORK/$name.log" >&2
-  die "$name did not answer PING on port ${PORT[$name]}"
-}
-
 start_servers() {
-  mkdir -p "$WORK/redis-data" "$WORK/keel-data"
-  PORT[redis]=$(free_port)
-  "$REDIS_SERVER" --port "${PORT[redis]}" --bind 127.0.0.1 --dir "$WORK/redis-data" \
-    --appendonly yes --appendfsync everysec --save '' >"$WORK/redis.log" 2>&1 &
-  PID[redis]=$!
-  PORT[keel]=$(free_port)
-  while [[ ${PORT[keel]} == "${PORT[redis]}" ]]; do PORT[keel]=$(free_port); done
+  start_server redis "$REDIS_SERVER" --appendonly yes --appendfsync everysec --save ''
   # shellcheck disable=SC2086  # KEEL_ARGS is a list of words
-  "$KEEL_SERVER" $KEEL_ARGS --port "${PORT[keel]}" --bind 127.0.0.1 --dir "$WORK/keel-data" \
-    >"$WORK/keel.log" 2>&1 &
-  PID[keel]=$!
-  wait_ready redis
-  wait_ready keel
+  start_server keel "$KEEL_SERVER" $KEEL_ARGS
 }
 
 # Runs one command on one server; prints "rps p50 p99" (from redis-benchmark --csv).

@@ -50,65 +50,13 @@ for tool in "$REDIS_SERVER" "$REDIS_BENCHMARK" "$REDIS_CLI" python3; do
 done
 [[ -x $KEEL_SERVER ]] || die "keel-server not found at $KEEL_SERVER (build it or set KEEL_SERVER)"
 
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/keel-bench.XXXXXX")
-declare -A PID=() PORT=()
-
-stop_server() {  # name: SIGTERM, then SIGKILL after 10 s
-  local name=$1 pid=${PID[$1]:-}
-  [[ -n $pid ]] || return 0
-  if kill -0 "$pid" 2>/dev/null; then
-    kill -TERM "$pid" 2>/dev/null || true
-    for _ in $(seq 100); do
-      kill -0 "$pid" 2>/dev/null || break
-      sleep 0.1
-    done
-    if kill -0 "$pid" 2>/dev/null; then
-      echo "$name (pid $pid) ignored SIGTERM; killing it" >&2
-      kill -KILL "$pid" 2>/dev/null || true
-    fi
-  fi
-  wait "$pid" 2>/dev/null || true
-  PID[$name]=
-}
-
-cleanup() {
-  stop_server keel
-  stop_server redis
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
-wait_ready() {  # name port
-  local name=$1 port=$2
-  for _ in $(seq 300); do
-    kill -0 "${PID[$name]}" 2>/dev/null || { tail -n 20 "$WORK/$name.log" >&2; die "$name exited"; }
-    if [[ $("$REDIS_CLI" -h 127.0.0.1 -p "$port" ping 2>/dev/null) == PONG ]]; then
-      return 0
-    fi
-    sleep 0.1
-  done
-  tail -n 20 "$WORK/$name.log" >&2
-  die "$name did not answer PING on port $port"
-}
+# shellcheck source=bench/lib.sh
+source "$REPO_ROOT/bench/lib.sh"
+bench_init bench
 
 start_servers() {
-  mkdir -p "$WORK/redis-data" "$WORK/keel-data"
-  PORT[redis]=$(free_port)
-  "$REDIS_SERVER" --port "${PORT[redis]}" --bind 127.0.0.1 --dir "$WORK/redis-data" \
-    --appendonly yes --appendfsync everysec --save '' >"$WORK/redis.log" 2>&1 &
-  PID[redis]=$!
-  PORT[keel]=$(free_port)
-  while [[ ${PORT[keel]} == "${PORT[redis]}" ]]; do PORT[keel]=$(free_port); done
-  "$KEEL_SERVER" --port "${PORT[keel]}" --bind 127.0.0.1 --dir "$WORK/keel-data" \
-    >"$WORK/keel.log" 2>&1 &
-  PID[keel]=$!
-  wait_ready redis "${PORT[redis]}"
-  wait_ready keel "${PORT[keel]}"
+  start_server redis "$REDIS_SERVER" --appendonly yes --appendfsync everysec --save ''
+  start_server keel "$KEEL_SERVER"
 }
 
 # Requests for one case: BENCH_REQUESTS, times 4096/size for values over 4 KB, divided
