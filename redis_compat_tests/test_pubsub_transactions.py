@@ -689,7 +689,9 @@ OWN_EVENT_MID_REPLY_COMMANDS = [
 ]
 
 
-def own_event_transcript(rec, commands):
+def own_event_transcript(rec, commands, blocks=()):
+    """A RESP3 client subscribed to all its own events runs each command, then each block
+    of commands sent at once; everything that arrives is recorded in order."""
     c = rec.conn(proto=3)
     try:
         rec("config", c.call("CONFIG", "SET", "notify-keyspace-events", "KEA"))
@@ -697,6 +699,9 @@ def own_event_transcript(rec, commands):
         for cmd in commands:
             c.send(*cmd)
             rec(" ".join(cmd), c.drain())
+        for block in blocks:
+            c.send_many(block)
+            rec(" ".join(cmd[0] for cmd in block), c.drain())
     finally:
         c.send("CONFIG", "SET", "notify-keyspace-events", "")
         c.drain()
@@ -710,19 +715,8 @@ def notify_resp3_own_events_inside_the_reply(rec):
 
 @scenario(protos=(3,))
 def notify_resp3_own_write_order_per_command(rec):
-    c = rec.conn(proto=3)
-    try:
-        rec("config", c.call("CONFIG", "SET", "notify-keyspace-events", "KEA"))
-        rec("psubscribe", c.call("PSUBSCRIBE", "__keyevent@0__:*"))
-        for cmd in OWN_EVENT_COMMANDS:
-            c.send(*cmd)
-            rec(" ".join(cmd), c.drain())
-        c.send_many([("MULTI",), ("SET", "k", "1"), ("EXPIRE", "k", "10"), ("LPUSH", "k2", "a"),
-                     ("EXEC",)])
-        rec("multi block", c.drain())
-    finally:
-        c.send("CONFIG", "SET", "notify-keyspace-events", "")
-        c.drain()
+    own_event_transcript(rec, OWN_EVENT_COMMANDS, blocks=[
+        [("MULTI",), ("SET", "k", "1"), ("EXPIRE", "k", "10"), ("LPUSH", "k2", "a"), ("EXEC",)]])
 
 
 def run_scenario(servers, name: str, proto: int):
