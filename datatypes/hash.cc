@@ -161,6 +161,23 @@ Result<int64_t> Set(Txn& txn, std::string_view key, std::span<const std::string_
   return created;
 }
 
+Status Restore(Txn& txn, std::string_view key, std::span<const std::string_view> pairs,
+               bool from_listpack) {
+  HashKey h;
+  Status st = Open(txn, key, &h);
+  if (!st.ok()) return st;
+  if (h.rec.exists) return Status(Code::kInvalidArgument, "RESTORE onto an existing hash");
+  CreateIfAbsent(txn, &h);
+  for (size_t i = 0; !from_listpack && i < pairs.size(); ++i) {
+    if (pairs[i].size() > kMaxCompactValue) h.variant = CompoundEncoding::kLarge;
+  }
+  for (size_t i = 0; i + 1 < pairs.size(); i += 2) {
+    PutField(txn, key, &h, pairs[i], pairs[i + 1], nullptr);
+  }
+  Save(txn, key, &h);
+  return Status::Ok();
+}
+
 Result<bool> SetNx(Txn& txn, std::string_view key, std::string_view field, std::string_view value) {
   HashKey h;
   Status st = Open(txn, key, &h);

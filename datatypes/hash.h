@@ -48,6 +48,11 @@ Result<std::vector<std::optional<std::string>>> MGet(Txn& txn, std::string_view 
                                                      std::span<const std::string_view> fields);
 // HSET / HMSET: `pairs` is field, value, field, value... Returns how many fields were created.
 Result<int64_t> Set(Txn& txn, std::string_view key, std::span<const std::string_view> pairs);
+// RESTORE: writes `pairs` (distinct fields) as a new hash at the absent `key`. It is large if
+// it has more than kMaxCompactEntries fields or, unless `from_listpack`, a field or value
+// longer than kMaxCompactValue: how Redis 7.0 loads RDB_TYPE_HASH and RDB_TYPE_HASH_LISTPACK.
+Status Restore(Txn& txn, std::string_view key, std::span<const std::string_view> pairs,
+               bool from_listpack);
 // HSETNX: false (and nothing written) if the field exists.
 Result<bool> SetNx(Txn& txn, std::string_view key, std::string_view field, std::string_view value);
 

@@ -96,6 +96,28 @@ Status CopyRecord(Txn& txn, uint8_t src_db, std::string_view src, const KeyRecor
   return Status::Ok();
 }
 
+// Writes a decoded list, hash, set or sorted set under `key` (absent), with the encoding
+// Redis 7.0's RESTORE gives it: lists and sets as their element operations would build them
+// (the same limits), hashes and sorted sets by the RESTORE rules of hash.h and zset.h.
+Status StoreCollection(Txn& txn, std::string_view key, const DumpedObject& object) {
+  std::vector<std::string_view> elements(object.elements.begin(), object.elements.end());
+  const uint8_t type = object.rdb_type;
+  if (IsDecodedRdbListType(type)) {
+    return lists::Push(txn, key, elements, lists::End::kRight, false).status();
+  }
+  if (IsDecodedRdbHashType(type)) {
+    return hashes::Restore(txn, key, elements, type == kRdbTypeHashListpack);
+  }
+  if (IsDecodedRdbSetType(type)) return sets::Add(txn, key, elements).status();
+  if (IsDecodedRdbZsetType(type)) {
+    std::vector<zsets::ScoreMemberArg> items;
+    items.reserve(elements.size());
+    for (size_t i = 0; i < elements.size(); ++i) items.push_back({object.scores[i], elements[i]});
+    return zsets::Restore(txn, key, items, type == kRdbTypeZsetListpack);
+  }
+  return Status(Code::kBadDataFormat);
+}
+
 }  // namespace
 
 Result<bool> Exists(Txn& txn, std::string_view key) {
@@ -334,11 +356,10 @@ Status Restore(Txn& txn, std::string_view key, std::string_view payload,
     return Status::Ok();
   }
   if (stream) return streams::StoreRdbStream(txn, key, &rec, *stream, meta.expire_at_ms);
-  if (IsDecodedRdbListType(object->rdb_type)) {
+  if (object->rdb_type != kRdbTypeString) {
     txn.Remove(key, &rec);  // a new incarnation; the old one's elements are reclaimed
-    std::vector<std::string_view> elements(object->elements.begin(), object->elements.end());
-    auto pushed = lists::Push(txn, key, elements, lists::End::kRight, false);
-    if (!pushed.ok()) return pushed.status();
+    Status stored = StoreCollection(txn, key, *object);
+    if (!stored.ok()) return stored;
     if (meta.expire_at_ms != 0) {
       auto set = ExpireAt(txn, key, static_cast<int64_t>(meta.expire_at_ms),
                           ExpireCondition::kAlways);

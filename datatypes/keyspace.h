@@ -43,7 +43,9 @@ Result<bool> Copy(Txn& txn, std::string_view src, std::string_view dst, int dst_
 // MOVE: false if the key is absent here or exists in `dst_db`.
 Result<bool> Move(Txn& txn, std::string_view key, int dst_db);
 
-// DUMP payload (nullopt if absent) and RESTORE.
+// DUMP payload (nullopt if absent) and RESTORE. RESTORE takes Redis 7.0's payloads of every
+// type but the ziplist-based ones Redis 7.0 no longer writes, with the OBJECT ENCODING
+// Redis 7.0 gives the restored value.
 Result<std::optional<std::string>> Dump(Txn& txn, std::string_view key);
 struct RestoreOptions {
   int64_t ttl_ms = 0;  // 0 = none; relative unless absolute

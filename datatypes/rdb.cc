@@ -5,6 +5,8 @@
 #include <array>
 #include <cstring>
 #include <limits>
+#include <string_view>
+#include <unordered_set>
 #include <utility>
 
 #include "datatypes/number.h"
@@ -280,6 +282,16 @@ bool IsDecodedRdbListType(uint8_t type) {
   return type == kRdbTypeList || type == kRdbTypeListQuicklist2;
 }
 
+bool IsDecodedRdbHashType(uint8_t type) {
+  return type == kRdbTypeHash || type == kRdbTypeHashListpack;
+}
+
+bool IsDecodedRdbSetType(uint8_t type) { return type == kRdbTypeSet || type == kRdbTypeSetIntset; }
+
+bool IsDecodedRdbZsetType(uint8_t type) {
+  return type == kRdbTypeZset || type == kRdbTypeZset2 || type == kRdbTypeZsetListpack;
+}
+
 namespace {
 
 // Quicklist node containers (RDB_TYPE_LIST_QUICKLIST_2).
@@ -319,6 +331,158 @@ Result<DumpedObject> DecodeList(uint8_t type, RdbReader& reader) {
   return out;
 }
 
+// True if elements[first], elements[first + step], ... are all distinct.
+bool Distinct(const std::vector<std::string>& elements, size_t step) {
+  std::unordered_set<std::string_view> seen;
+  seen.reserve(elements.size() / step);
+  for (size_t i = 0; i < elements.size(); i += step) {
+    if (!seen.insert(elements[i]).second) return false;
+  }
+  return true;
+}
+
+// Reads an RDB length counting elements of at least `min_bytes` bytes each; a count the
+// remaining bytes cannot hold, or zero (Redis refuses empty keys), is malformed.
+Result<uint64_t> ReadCount(RdbReader& reader, uint64_t min_bytes) {
+  Result<uint64_t> count = reader.ReadLength();
+  if (!count.ok()) return count.status();
+  if (*count == 0 || *count > reader.remaining() / min_bytes) return BadFormat();
+  return *count;
+}
+
+// Every element of a listpack held in an RDB string; false if malformed or empty.
+bool ReadListpack(RdbReader& reader, std::vector<std::string>* out) {
+  Result<std::string> data = reader.ReadString();
+  if (!data.ok()) return false;
+  LpReader lp;
+  if (!lp.Open(*data)) return false;
+  LpElement e;
+  while (lp.Next(&e)) out->push_back(e.Text());
+  return lp.Done() && !out->empty();
+}
+
+// RDB_TYPE_HASH: count, then field and value strings. RDB_TYPE_HASH_LISTPACK: one listpack of
+// field, value, field, value...
+Result<DumpedObject> DecodeHash(uint8_t type, RdbReader& reader) {
+  DumpedObject out;
+  out.rdb_type = type;
+  if (type == kRdbTypeHashListpack) {
+    if (!ReadListpack(reader, &out.elements) || out.elements.size() % 2 != 0) return BadFormat();
+  } else {
+    Result<uint64_t> count = ReadCount(reader, 2);
+    if (!count.ok()) return count.status();
+    for (uint64_t i = 0; i < 2 * *count; ++i) {
+      Result<std::string> s = reader.ReadString();
+      if (!s.ok()) return s.status();
+      out.elements.push_back(std::move(*s));
+    }
+  }
+  if (!Distinct(out.elements, 2)) return BadFormat();  // "Duplicate hash fields detected"
+  return out;
+}
+
+// RDB_TYPE_SET_INTSET: one string holding encoding:u32 LE (2, 4 or 8 bytes per value),
+// length:u32 LE, then the values little-endian in ascending order.
+bool DecodeIntset(std::string_view is, std::vector<std::string>* out) {
+  if (is.size() < 8) return false;
+  const uint64_t width = LoadLittleEndian(is.substr(0, 4));
+  const uint64_t len = LoadLittleEndian(is.substr(4, 4));
+  if (width != 2 && width != 4 && width != 8) return false;
+  if (len == 0 || (is.size() - 8) / width != len || (is.size() - 8) % width != 0) return false;
+  int64_t prev = 0;
+  for (uint64_t i = 0; i < len; ++i) {
+    const uint64_t raw = LoadLittleEndian(is.substr(8 + i * width, width));
+    int64_t v;
+    if (width == 2) {
+      v = static_cast<int16_t>(raw);
+    } else if (width == 4) {
+      v = static_cast<int32_t>(raw);
+    } else {
+      v = static_cast<int64_t>(raw);
+    }
+    if (i > 0 && v <= prev) return false;  // unsorted or duplicated
+    prev = v;
+    out->push_back(std::to_string(v));
+  }
+  return true;
+}
+
+// RDB_TYPE_SET: count, then member strings. RDB_TYPE_SET_INTSET: see DecodeIntset.
+Result<DumpedObject> DecodeSet(uint8_t type, RdbReader& reader) {
+  DumpedObject out;
+  out.rdb_type = type;
+  if (type == kRdbTypeSetIntset) {
+    Result<std::string> is = reader.ReadString();
+    if (!is.ok()) return is.status();
+    if (!DecodeIntset(*is, &out.elements)) return BadFormat();
+    return out;
+  }
+  Result<uint64_t> count = ReadCount(reader, 1);
+  if (!count.ok()) return count.status();
+  for (uint64_t i = 0; i < *count; ++i) {
+    Result<std::string> s = reader.ReadString();
+    if (!s.ok()) return s.status();
+    out.elements.push_back(std::move(*s));
+  }
+  if (!Distinct(out.elements, 1)) return BadFormat();  // "Duplicate set members detected"
+  return out;
+}
+
+// A score as RDB_TYPE_ZSET stores it: a length byte then that much text, or 253/254/255 for
+// NaN/+inf/-inf.
+Result<double> ReadTextScore(RdbReader& reader) {
+  Result<uint8_t> len = reader.ReadByte();
+  if (!len.ok()) return len.status();
+  if (*len == 254) return std::numeric_limits<double>::infinity();
+  if (*len == 255) return -std::numeric_limits<double>::infinity();
+  if (*len == 253) return BadFormat();  // NaN
+  Result<std::string_view> text = reader.ReadBytes(*len);
+  if (!text.ok()) return text.status();
+  double score;
+  if (!ParseDouble(*text, &score)) return BadFormat();
+  return score;
+}
+
+// RDB_TYPE_ZSET / RDB_TYPE_ZSET_2: count, then member string and score (text / binary double
+// LE). RDB_TYPE_ZSET_LISTPACK: one listpack of member, score, member, score...
+Result<DumpedObject> DecodeZset(uint8_t type, RdbReader& reader) {
+  DumpedObject out;
+  out.rdb_type = type;
+  if (type == kRdbTypeZsetListpack) {
+    std::vector<std::string> flat;
+    if (!ReadListpack(reader, &flat) || flat.size() % 2 != 0) return BadFormat();
+    for (size_t i = 0; i < flat.size(); i += 2) {
+      double score;
+      if (!ParseDouble(flat[i + 1], &score)) return BadFormat();
+      out.elements.push_back(std::move(flat[i]));
+      out.scores.push_back(score);
+    }
+  } else {
+    Result<uint64_t> count = ReadCount(reader, 2);
+    if (!count.ok()) return count.status();
+    for (uint64_t i = 0; i < *count; ++i) {
+      Result<std::string> member = reader.ReadString();
+      if (!member.ok()) return member.status();
+      double score;
+      if (type == kRdbTypeZset2) {
+        Result<std::string_view> raw = reader.ReadBytes(8);
+        if (!raw.ok()) return raw.status();
+        const uint64_t bits = LoadLittleEndian(*raw);
+        std::memcpy(&score, &bits, sizeof(score));
+        if (score != score) return BadFormat();  // "Zset with NAN score detected"
+      } else {
+        Result<double> text = ReadTextScore(reader);
+        if (!text.ok()) return text.status();
+        score = *text;
+      }
+      out.elements.push_back(std::move(*member));
+      out.scores.push_back(score);
+    }
+  }
+  if (!Distinct(out.elements, 1)) return BadFormat();  // "Duplicate zset fields detected"
+  return out;
+}
+
 }  // namespace
 
 Result<DumpedObject> DecodeDump(std::string_view payload) {
@@ -333,7 +497,10 @@ Result<DumpedObject> DecodeDumpBody(std::string_view body) {
   if (!type.ok()) return type.status();
   if (!IsRdbObjectType(*type)) return BadFormat();
   if (IsDecodedRdbListType(*type)) return DecodeList(*type, reader);
-  // TODO(keel): sets, hashes and zsets; until then Redis's "bad payload" reply.
+  if (IsDecodedRdbHashType(*type)) return DecodeHash(*type, reader);
+  if (IsDecodedRdbSetType(*type)) return DecodeSet(*type, reader);
+  if (IsDecodedRdbZsetType(*type)) return DecodeZset(*type, reader);
+  // TODO(keel): the ziplist/zipmap-based types and modules; Redis's "bad payload" reply.
   if (*type != kRdbTypeString) return Code::kBadDumpPayload;
   Result<std::string> value = reader.ReadString();
   if (!value.ok()) return value.status();

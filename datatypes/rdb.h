@@ -3,8 +3,8 @@
 //   payload = <object type byte> <object> <RDB version: 2 bytes LE> <CRC64: 8 bytes LE>
 //
 // where the CRC is Redis's CRC-64 (Jones polynomial, reflected, initial value 0) over every
-// byte before it. DecodeDump decodes strings and lists; streams have their own codec on these
-// building blocks (datatypes/stream_rdb.h); hashes, sets and sorted sets are still to come.
+// byte before it. DecodeDump decodes strings, lists, hashes, sets and sorted sets; streams
+// have their own codec on these building blocks (datatypes/stream_rdb.h).
 //
 // Pure functions and a cursor over caller-owned bytes; no state shared between calls, safe
 // from any thread (an RdbReader itself is not synchronised). Decoding never trusts the input:
@@ -115,8 +115,12 @@ class RdbReader {
 
 struct DumpedObject {
   uint8_t rdb_type = 0;
-  std::string value;                  // kRdbTypeString: the string's bytes
-  std::vector<std::string> elements;  // lists: the elements, head to tail (never empty)
+  std::string value;  // kRdbTypeString: the string's bytes
+  // Never empty. Lists: the elements, head to tail. Hashes: field, value, field, value... in
+  // the payload's order (distinct fields). Sets: the members (distinct). Sorted sets: the
+  // members (distinct), each scored by scores[i].
+  std::vector<std::string> elements;
+  std::vector<double> scores;  // sorted sets only; never NaN
 };
 
 // True for the list object types DecodeDump decodes: kRdbTypeList (what Keel's DUMP writes)
@@ -124,10 +128,20 @@ struct DumpedObject {
 // are still kBadDumpPayload.
 bool IsDecodedRdbListType(uint8_t type);
 
-// Decodes a DUMP payload of a string or a list (streams: datatypes/stream_rdb.h). Errors:
-// kBadDumpPayload for a short payload, a newer RDB version or a wrong checksum, and (for now)
-// for the other valid RDB types; kBadDataFormat when the object is malformed (an empty list
-// included, as Redis) or the type byte is not an RDB type.
+// The hash types DecodeDump decodes: kRdbTypeHash (Keel's DUMP, and Redis's for a hashtable
+// hash) and kRdbTypeHashListpack.
+bool IsDecodedRdbHashType(uint8_t type);
+// The set types: kRdbTypeSet and kRdbTypeSetIntset.
+bool IsDecodedRdbSetType(uint8_t type);
+// The sorted set types: kRdbTypeZset (scores as text), kRdbTypeZset2 (binary doubles) and
+// kRdbTypeZsetListpack.
+bool IsDecodedRdbZsetType(uint8_t type);
+
+// Decodes a DUMP payload of a string, a list, a hash, a set or a sorted set (streams:
+// datatypes/stream_rdb.h). Errors: kBadDumpPayload for a short payload, a newer RDB version
+// or a wrong checksum, and (for now) for the ziplist/zipmap-based types (9, 10, 12, 13, 14)
+// and modules; kBadDataFormat when the object is malformed (an empty collection, a duplicate
+// field or member, a NaN score included, as Redis) or the type byte is not an RDB type.
 // Bytes after the object are ignored, as Redis does.
 Result<DumpedObject> DecodeDump(std::string_view payload);
 // The same for a payload already checked by VerifyDumpPayload (`body` = type byte + object).

@@ -363,9 +363,10 @@ bool ScoreOrder(const ScoredMember& a, const ScoredMember& b) {
 }
 
 // Writes `sorted` (in (score, member) order, distinct members) as a new incarnation of
-// `dst`, or deletes dst if it is empty.
+// `dst`, or deletes dst if it is empty. With `count_only` only the member count can make it
+// large.
 Status StoreResult(Txn& txn, std::string_view dst, std::vector<ScoredMember>& sorted,
-                   StoreOutcome* out) {
+                   StoreOutcome* out, bool count_only = false) {
   ZKey z;
   Status st = txn.Load(dst, &z.rec);
   if (!st.ok()) return st;
@@ -379,7 +380,7 @@ Status StoreResult(Txn& txn, std::string_view dst, std::vector<ScoredMember>& so
   Create(txn, &z);
   size_t longest = 0;
   for (const auto& m : sorted) longest = std::max(longest, m.member.size());
-  if (sorted.size() > kMaxCompactEntries || longest > kMaxCompactValue) {
+  if (sorted.size() > kMaxCompactEntries || (!count_only && longest > kMaxCompactValue)) {
     z.variant = CompoundEncoding::kLarge;
   }
   std::vector<std::pair<std::string, double>> items;
@@ -608,6 +609,16 @@ Result<AddOutcome> Add(Txn& txn, std::string_view key, std::span<const ScoreMemb
   }
   if (out.added > 0 || out.updated > 0) Save(txn, key, &z, idx);
   return out;
+}
+
+Status Restore(Txn& txn, std::string_view key, std::span<const ScoreMemberArg> items,
+               bool from_listpack) {
+  std::vector<ScoredMember> sorted;
+  sorted.reserve(items.size());
+  for (const auto& item : items) sorted.push_back({std::string(item.member), item.score});
+  std::sort(sorted.begin(), sorted.end(), ScoreOrder);
+  StoreOutcome out;
+  return StoreResult(txn, key, sorted, &out, from_listpack);
 }
 
 Result<RemOutcome> Rem(Txn& txn, std::string_view key, std::span<const std::string_view> members) {

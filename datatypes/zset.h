@@ -127,6 +127,13 @@ struct StoreOutcome {
 Result<StoreOutcome> RangeStore(Txn& txn, std::string_view dst, std::string_view src,
                                 const RangeSpec& spec);
 
+// RESTORE: writes `items` (distinct members, no NaN) as a new sorted set at the absent `key`.
+// It is large if it has more than kMaxCompactEntries members or, unless `from_listpack`, a
+// member longer than kMaxCompactValue: how Redis 7.0 loads RDB_TYPE_ZSET_2 and
+// RDB_TYPE_ZSET_LISTPACK.
+Status Restore(Txn& txn, std::string_view key, std::span<const ScoreMemberArg> items,
+               bool from_listpack);
+
 struct PopOutcome {
   std::vector<ScoredMember> items;  // lowest first for ZPOPMIN, highest first for ZPOPMAX
   bool key_removed = false;

@@ -15,8 +15,11 @@
 #include <vector>
 
 #include "cluster/slot.h"
+#include "datatypes/hash.h"
+#include "datatypes/set.h"
 #include "datatypes/storage.h"
 #include "datatypes/string.h"
+#include "datatypes/zset.h"
 
 namespace keel::keys {
 namespace {
@@ -734,6 +737,45 @@ TEST_F(KeyspaceTest, RestoreWithAnAbsoluteTtlInThePastStoresNothing) {
   EXPECT_EQ(Read("existing"), std::nullopt);
   EXPECT_EQ(storage_->KeyCount(0), 1);
   EXPECT_EQ(storage_->ExpiresCount(0), 0);
+}
+
+TEST_F(KeyspaceTest, HashesSetsAndSortedSetsRoundTripWithATtl) {
+  std::vector<std::string_view> pairs = {"z", "1", "a", std::string_view("b\0in", 4)};
+  ASSERT_TRUE(Run([&](Txn& t) { return hashes::Set(t, "h", pairs); }).ok());
+  std::vector<std::string_view> members = {"10", "-2", "x"};
+  ASSERT_TRUE(Run([&](Txn& t) { return sets::Add(t, "s", members); }).ok());
+  std::vector<zsets::ScoreMemberArg> items = {{2.5, "b"}, {-1, "a"}};
+  ASSERT_TRUE(Run([&](Txn& t) { return zsets::Add(t, "z", items, {}); }).ok());
+  RestoreOptions ttl;
+  ttl.ttl_ms = 5000;
+  for (const char* key : {"h", "s", "z"}) {
+    std::string payload = **Run([&](Txn& t) { return Dump(t, key); });
+    std::string copy = std::string(key) + "2";
+    ASSERT_TRUE(Run([&](Txn& t) { return Restore(t, copy, payload, ttl); }).ok()) << key;
+    EXPECT_EQ(ExpireAtOf(copy), Now() + 5000) << key;
+    EXPECT_EQ(**Run([&](Txn& t) { return Dump(t, copy); }), payload) << key;
+  }
+  auto all = Run([](Txn& t) { return hashes::GetAll(t, "h2"); });
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ(all->size(), 2u);
+  EXPECT_EQ((*all)[0].field, "z");
+  EXPECT_EQ((*all)[1].value, std::string("b\0in", 4));
+  EXPECT_EQ(storage_->KeyCount(0), 6);
+  EXPECT_EQ(storage_->ExpiresCount(0), 3);
+}
+
+TEST_F(KeyspaceTest, RestoreReplacesACollectionWithoutKeepingItsElements) {
+  std::vector<std::string_view> big = {"a", "b", "c", "d"};
+  std::vector<std::string_view> small = {"x"};
+  ASSERT_TRUE(Run([&](Txn& t) { return sets::Add(t, "s", big); }).ok());
+  ASSERT_TRUE(Run([&](Txn& t) { return sets::Add(t, "t", small); }).ok());
+  std::string payload = **Run([](Txn& t) { return Dump(t, "t"); });
+  RestoreOptions replace;
+  replace.replace = true;
+  ASSERT_TRUE(Run([&](Txn& t) { return Restore(t, "s", payload, replace); }).ok());
+  auto members = Run([](Txn& t) { return sets::Members(t, "s"); });
+  ASSERT_TRUE(members.ok());
+  EXPECT_EQ(*members, std::vector<std::string>{"x"});
 }
 
 TEST_F(KeyspaceTest, RestoreRejectsACorruptPayload) {

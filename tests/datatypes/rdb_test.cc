@@ -4,8 +4,10 @@
 
 #include <cstdio>
 #include <initializer_list>
+#include <limits>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "datatypes/listpack.h"
@@ -215,12 +217,167 @@ TEST(RdbTest, RejectsPayloadsTooShortForAFooter) {
       << "a valid footer around nothing is a bad object";
 }
 
-TEST(RdbTest, SetsHashesZsetsAndOldListsAreNotSupportedYet) {
+TEST(RdbTest, ZiplistTypesAreNotSupportedYet) {
   // (Streams are decoded by datatypes/stream_rdb.h, not by DecodeDump.)
-  for (uint8_t type : {kRdbTypeSet, kRdbTypeZset2, kRdbTypeHash, kRdbTypeHashListpack,
-                       kRdbTypeListZiplist, kRdbTypeListQuicklist, kRdbTypeStreamListpacks2}) {
+  for (uint8_t type : {kRdbTypeHashZipmap, kRdbTypeListZiplist, kRdbTypeZsetZiplist,
+                       kRdbTypeHashZiplist, kRdbTypeListQuicklist, kRdbTypeStreamListpacks2}) {
     const std::string body = std::string(1, static_cast<char>(type)) + FromHex("01 01 78");
     EXPECT_EQ(DecodeDump(WithFooter(body)).code(), Code::kBadDumpPayload) << int{type};
+  }
+}
+
+// ---- Hashes, sets and sorted sets, captured from DUMP on redis-server 7.0.15 ----
+
+// HSET h a 1 b hello (listpack).
+constexpr char kRedisHashListpack[] =
+    "101616000000040081610201018162028568656c6c6f06ff0a00e8c5fe99ee07955d";
+// HSET hb a 1 b <70 x> (hashtable).
+constexpr char kRedisHashTable[] = "04020161c0010162c3094046017878e039000178780a0083486afa619959f4";
+// SADD si 3 1 2 (intset).
+constexpr char kRedisIntset[] = "0b0e02000000030000000100020003000a00a5025ce26d6e4d1b";
+// SADD ss a 1 b (hashtable).
+constexpr char kRedisSet[] = "020301610162c0010a0023ff73bdb0f93526";
+// ZADD zl 1.5 a 2 b 3 c (listpack).
+constexpr char kRedisZsetListpack[] =
+    "111919000000060081610283312e350481620202018163020301ff0a00ade4d027c0d89f66";
+// ZADD zs 1.5 a 2 b 3 <70 y> (skiplist; Redis writes the members in reverse order).
+constexpr char kRedisZsetSkiplist[] =
+    "0503c3094046017979e039000179790000000000000840016200000000000000400161000000000000f83f0a00"
+    "d2435b62161659ca";
+
+Result<DumpedObject> DecodeHex(std::string_view hex) { return DecodeDump(FromHex(hex)); }
+
+TEST(RdbTest, DecodesHashesDumpedByRedisInPayloadOrder) {
+  Result<DumpedObject> r = DecodeHex(kRedisHashListpack);
+  ASSERT_TRUE(r.ok()) << static_cast<int>(r.code());
+  EXPECT_EQ(r->rdb_type, kRdbTypeHashListpack);
+  EXPECT_EQ(r->elements, (std::vector<std::string>{"a", "1", "b", "hello"}));
+  r = DecodeHex(kRedisHashTable);
+  ASSERT_TRUE(r.ok()) << static_cast<int>(r.code());
+  EXPECT_EQ(r->rdb_type, kRdbTypeHash);
+  EXPECT_EQ(r->elements, (std::vector<std::string>{"a", "1", "b", std::string(70, 'x')}));
+}
+
+TEST(RdbTest, DecodesSetsDumpedByRedis) {
+  Result<DumpedObject> r = DecodeHex(kRedisIntset);
+  ASSERT_TRUE(r.ok()) << static_cast<int>(r.code());
+  EXPECT_EQ(r->rdb_type, kRdbTypeSetIntset);
+  EXPECT_EQ(r->elements, (std::vector<std::string>{"1", "2", "3"}));
+  r = DecodeHex(kRedisSet);
+  ASSERT_TRUE(r.ok()) << static_cast<int>(r.code());
+  EXPECT_EQ(r->rdb_type, kRdbTypeSet);
+  EXPECT_EQ(r->elements, (std::vector<std::string>{"a", "b", "1"}));
+}
+
+TEST(RdbTest, DecodesSortedSetsDumpedByRedis) {
+  Result<DumpedObject> r = DecodeHex(kRedisZsetListpack);
+  ASSERT_TRUE(r.ok()) << static_cast<int>(r.code());
+  EXPECT_EQ(r->rdb_type, kRdbTypeZsetListpack);
+  EXPECT_EQ(r->elements, (std::vector<std::string>{"a", "b", "c"}));
+  EXPECT_EQ(r->scores, (std::vector<double>{1.5, 2, 3}));
+  r = DecodeHex(kRedisZsetSkiplist);
+  ASSERT_TRUE(r.ok()) << static_cast<int>(r.code());
+  EXPECT_EQ(r->rdb_type, kRdbTypeZset2);
+  EXPECT_EQ(r->elements, (std::vector<std::string>{std::string(70, 'y'), "b", "a"}));
+  EXPECT_EQ(r->scores, (std::vector<double>{3, 2, 1.5}));
+}
+
+TEST(RdbTest, DecodesIntsetsOfEveryWidth) {
+  // encoding 8: -2^40 and 7.
+  Result<DumpedObject> r =
+      DecodeDump(WithFooter(FromHex("0b 18 08000000 02000000 00000000 00ffffff 0700000000000000")));
+  ASSERT_TRUE(r.ok()) << static_cast<int>(r.code());
+  EXPECT_EQ(r->elements, (std::vector<std::string>{"-1099511627776", "7"}));
+  r = DecodeDump(WithFooter(FromHex("0b 10 04000000 02000000 00000080 ffffff7f")));
+  ASSERT_TRUE(r.ok()) << static_cast<int>(r.code());
+  EXPECT_EQ(r->elements, (std::vector<std::string>{"-2147483648", "2147483647"}));
+}
+
+TEST(RdbTest, DecodesSortedSetsWithTextScores) {
+  // RDB_TYPE_ZSET: "a" scored "2.5", "b" +inf, "c" -inf.
+  Result<DumpedObject> r = DecodeDump(WithFooter(FromHex("03 03 0161 03322e35 0162 fe 0163 ff")));
+  ASSERT_TRUE(r.ok()) << static_cast<int>(r.code());
+  EXPECT_EQ(r->elements, (std::vector<std::string>{"a", "b", "c"}));
+  EXPECT_EQ(r->scores, (std::vector<double>{2.5, std::numeric_limits<double>::infinity(),
+                                            -std::numeric_limits<double>::infinity()}));
+}
+
+TEST(RdbTest, MalformedHashesSetsAndSortedSetsAreBadDataFormat) {
+  auto lp_of = [](std::initializer_list<std::string_view> items) {
+    LpWriter lp;
+    for (std::string_view s : items) lp.Str(s);
+    std::string out;
+    AppendRdbString(&out, lp.Finish());
+    return out;
+  };
+  const std::vector<std::pair<uint8_t, std::string>> cases = {
+      {kRdbTypeHash, FromHex("00")},                                  // empty
+      {kRdbTypeHash, FromHex("02 0161 0131 0161 0132")},              // duplicate field
+      {kRdbTypeHash, FromHex("02 0161 0131")},                        // truncated
+      {kRdbTypeHash, FromHex("80 7fffffff 0161 0131")},               // impossible count
+      {kRdbTypeHashListpack, lp_of({})},                              // empty
+      {kRdbTypeHashListpack, lp_of({"a", "1", "b"})},                 // odd
+      {kRdbTypeHashListpack, lp_of({"a", "1", "a", "2"})},            // duplicate field
+      {kRdbTypeHashListpack, lp_of({"1", "x", "01", "y"}) + "\x01"},  // (fine, then junk)
+      {kRdbTypeSet, FromHex("00")},                                   // empty
+      {kRdbTypeSet, FromHex("02 0178 0178")},                         // duplicate member
+      {kRdbTypeSet, FromHex("03 0178 0179")},                         // truncated
+      {kRdbTypeSetIntset, FromHex("08 02000000 00000000")},           // empty
+      {kRdbTypeSetIntset, FromHex("0a 03000000 01000000 0100")},      // width 3
+      {kRdbTypeSetIntset, FromHex("0a 02000000 02000000 0100")},      // short
+      {kRdbTypeSetIntset, FromHex("0c 02000000 02000000 02000100")},  // descending
+      {kRdbTypeSetIntset, FromHex("0c 02000000 02000000 01000100")},  // duplicate
+      {kRdbTypeSetIntset, FromHex("07 02000000 010000")},             // shorter than the header
+      {kRdbTypeZset2, FromHex("00")},                                 // empty
+      {kRdbTypeZset2, FromHex("01 0161 000000000000f87f")},           // NaN
+      {kRdbTypeZset2, FromHex("01 0161 0000000000f0")},               // truncated score
+      {kRdbTypeZset2, FromHex("02 0161 0000000000000000 0161 000000000000f03f")},  // duplicate
+      {kRdbTypeZset, FromHex("01 0161 fd")},                                       // NaN
+      {kRdbTypeZset, FromHex("01 0161 03616263")},                                 // not a number
+      {kRdbTypeZset, FromHex("01 0161 05312e35")},                                 // truncated
+      {kRdbTypeZsetListpack, lp_of({})},                                           // empty
+      {kRdbTypeZsetListpack, lp_of({"a"})},                                        // odd
+      {kRdbTypeZsetListpack, lp_of({"a", "x"})},                                   // not a number
+      {kRdbTypeZsetListpack, lp_of({"a", "nan"})},                                 // NaN
+      {kRdbTypeZsetListpack, lp_of({"a", "1", "a", "2"})},  // duplicate member
+  };
+  for (size_t i = 0; i < cases.size(); ++i) {
+    const auto& [type, object] = cases[i];
+    Result<DumpedObject> r =
+        DecodeDump(WithFooter(std::string(1, static_cast<char>(type)) + object));
+    if (i == 7) {
+      EXPECT_TRUE(r.ok()) << "bytes after the object are ignored";
+      continue;
+    }
+    EXPECT_TRUE(IsBadDataFormat(r)) << "case " << i << " code " << static_cast<int>(r.code());
+  }
+}
+
+TEST(RdbTest, TruncatedOrCorruptedCollectionPayloadsNeverCrash) {
+  for (const char* hex : {kRedisHashListpack, kRedisHashTable, kRedisIntset, kRedisSet,
+                          kRedisZsetListpack, kRedisZsetSkiplist}) {
+    const std::string payload = FromHex(hex);
+    const std::string body = payload.substr(0, payload.size() - 10);
+    // Every truncation of the object, behind a valid footer, is malformed.
+    for (size_t len = 0; len < body.size(); ++len) {
+      Result<DumpedObject> r = DecodeDump(WithFooter(body.substr(0, len)));
+      EXPECT_TRUE(IsBadDataFormat(r)) << hex << " cut at " << len;
+    }
+    // Every byte corrupted: malformed or some value, never a crash.
+    for (size_t i = 1; i < body.size(); ++i) {
+      for (uint8_t flip : {0x01, 0x41, 0x80, 0xff}) {
+        std::string mutated = body;
+        mutated[i] = static_cast<char>(mutated[i] ^ flip);
+        Result<DumpedObject> r = DecodeDump(WithFooter(mutated));
+        EXPECT_TRUE(r.ok() || r.code() == Code::kBadDataFormat) << hex << " byte " << i;
+        if (r.ok()) {
+          EXPECT_FALSE(r->elements.empty());
+          if (IsDecodedRdbZsetType(r->rdb_type)) {
+            EXPECT_EQ(r->scores.size(), r->elements.size());
+          }
+        }
+      }
+    }
   }
 }
 
@@ -427,7 +584,9 @@ TEST(RdbTest, DecodeDumpSurvivesRandomBodiesWithValidChecksums) {
     if (body.size() > 1 && rng() % 2) body[1] = static_cast<char>(0xc0 | (rng() % 4));
     Result<DumpedObject> r = DecodeDump(WithFooter(body));
     if (r.ok()) {
-      EXPECT_TRUE(r->rdb_type == kRdbTypeString || IsDecodedRdbListType(r->rdb_type));
+      EXPECT_TRUE(r->rdb_type == kRdbTypeString || IsDecodedRdbListType(r->rdb_type) ||
+                  IsDecodedRdbHashType(r->rdb_type) || IsDecodedRdbSetType(r->rdb_type) ||
+                  IsDecodedRdbZsetType(r->rdb_type));
     } else {
       EXPECT_TRUE(r.code() == Code::kBadDataFormat || r.code() == Code::kBadDumpPayload);
     }
