@@ -3,7 +3,10 @@
 #include <cstdlib>
 #include <set>
 #include <string>
+#include <vector>
 
+#include "datatypes/listpack.h"
+#include "datatypes/rdb.h"
 #include "tests/server/harness.h"
 
 namespace keel::server::test {
@@ -643,6 +646,152 @@ TEST_F(KeyCommandsTest, RestoreRejectsBadPayloadsAndTtls) {
   EXPECT_EQ(Cmd({"RESTORE", "x", "abc", kDumpOfV}), "-ERR value is not an integer or out of range");
   EXPECT_EQ(Cmd({"RESTORE", "x", "0", kDumpOfV, "FOO"}), "-ERR syntax error");
   EXPECT_EQ(Cmd({"EXISTS", "x"}), ":0");
+}
+
+// Bytes from hex digits.
+std::string Unhex(std::string_view hex) {
+  std::string out;
+  for (size_t i = 0; i + 1 < hex.size(); i += 2) {
+    out.push_back(static_cast<char>(std::stoi(std::string(hex.substr(i, 2)), nullptr, 16)));
+  }
+  return out;
+}
+
+// DUMP payloads from redis-server 7.0.15 (see tests/datatypes/rdb_test.cc for what they hold).
+const std::string kRedisHashListpack =
+    Unhex("101616000000040081610201018162028568656c6c6f06ff0a00e8c5fe99ee07955d");
+const std::string kRedisHashTable =
+    Unhex("04020161c0010162c3094046017878e039000178780a0083486afa619959f4");
+const std::string kRedisIntset = Unhex("0b0e02000000030000000100020003000a00a5025ce26d6e4d1b");
+const std::string kRedisSet = Unhex("020301610162c0010a0023ff73bdb0f93526");
+const std::string kRedisZsetListpack =
+    Unhex("111919000000060081610283312e350481620202018163020301ff0a00ade4d027c0d89f66");
+const std::string kRedisZsetSkiplist = Unhex(
+    "0503c3094046017979e039000179790000000000000840016200000000000000400161000000000000f83f0a00"
+    "d2435b62161659ca");
+
+TEST_F(KeyCommandsTest, RestoreAcceptsHashesDumpedByRedis) {
+  EXPECT_EQ(Cmd({"RESTORE", "h", "0", kRedisHashListpack}), "+OK");
+  EXPECT_EQ(Cmd({"HGETALL", "h"}), "[a,1,b,hello]");
+  EXPECT_EQ(Cmd({"OBJECT", "ENCODING", "h"}), "listpack");
+  EXPECT_EQ(Cmd({"RESTORE", "hb", "0", kRedisHashTable}), "+OK");
+  EXPECT_EQ(Cmd({"HGET", "hb", "b"}), std::string(70, 'x'));
+  EXPECT_EQ(Cmd({"HLEN", "hb"}), ":2");
+  EXPECT_EQ(Cmd({"OBJECT", "ENCODING", "hb"}), "hashtable");
+}
+
+TEST_F(KeyCommandsTest, RestoreAcceptsSetsDumpedByRedis) {
+  EXPECT_EQ(Cmd({"RESTORE", "si", "0", kRedisIntset}), "+OK");
+  EXPECT_EQ(Cmd({"SMEMBERS", "si"}), "[1,2,3]");
+  EXPECT_EQ(Cmd({"OBJECT", "ENCODING", "si"}), "intset");
+  EXPECT_EQ(Cmd({"RESTORE", "ss", "0", kRedisSet}), "+OK");
+  EXPECT_EQ(Cmd({"SCARD", "ss"}), ":3");
+  EXPECT_EQ(Cmd({"SMISMEMBER", "ss", "a", "b", "1", "c"}), "[:1,:1,:1,:0]");
+  EXPECT_EQ(Cmd({"OBJECT", "ENCODING", "ss"}), "hashtable");
+}
+
+TEST_F(KeyCommandsTest, RestoreAcceptsSortedSetsDumpedByRedis) {
+  EXPECT_EQ(Cmd({"RESTORE", "zl", "0", kRedisZsetListpack}), "+OK");
+  EXPECT_EQ(Cmd({"ZRANGE", "zl", "0", "-1", "WITHSCORES"}), "[a,1.5,b,2,c,3]");
+  EXPECT_EQ(Cmd({"OBJECT", "ENCODING", "zl"}), "listpack");
+  EXPECT_EQ(Cmd({"RESTORE", "zs", "0", kRedisZsetSkiplist}), "+OK");
+  EXPECT_EQ(Cmd({"ZRANGE", "zs", "0", "1", "WITHSCORES"}), "[a,1.5,b,2]");
+  EXPECT_EQ(Cmd({"ZSCORE", "zs", std::string(70, 'y')}), "3");
+  EXPECT_EQ(Cmd({"OBJECT", "ENCODING", "zs"}), "skiplist");
+}
+
+TEST_F(KeyCommandsTest, HashesSetsAndSortedSetsRoundTripThroughDumpAndRestore) {
+  EXPECT_EQ(Cmd({"HSET", "h", "z", "1", "a", "2"}), ":2");
+  EXPECT_EQ(Cmd({"SADD", "s", "5", "-3", "x"}), ":3");
+  EXPECT_EQ(Cmd({"SADD", "i", "5", "-3"}), ":2");
+  EXPECT_EQ(Cmd({"ZADD", "z", "2", "b", "-1.25", "a"}), ":2");
+  for (const char* key : {"h", "s", "i", "z"}) {
+    std::string copy = std::string(key) + "2";
+    EXPECT_EQ(Cmd({"RESTORE", copy, "0", Cmd({"DUMP", key})}), "+OK") << key;
+    EXPECT_EQ(Cmd({"OBJECT", "ENCODING", copy}), Cmd({"OBJECT", "ENCODING", key})) << key;
+  }
+  EXPECT_EQ(Cmd({"HGETALL", "h2"}), "[z,1,a,2]");
+  EXPECT_EQ(Cmd({"SINTERCARD", "2", "s", "s2"}), ":3");
+  EXPECT_EQ(Cmd({"SCARD", "s2"}), ":3");
+  EXPECT_EQ(Cmd({"SMEMBERS", "i2"}), "[-3,5]");
+  EXPECT_EQ(Cmd({"ZRANGE", "z2", "0", "-1", "WITHSCORES"}), "[a,-1.25,b,2]");
+}
+
+TEST_F(KeyCommandsTest, RestoringACollectionHonoursReplaceTtlAndIdleTime) {
+  ASSERT_EQ(Cmd({"SET", "k", "old"}), "+OK");
+  EXPECT_EQ(Cmd({"RESTORE", "k", "0", kRedisZsetListpack}),
+            "-BUSYKEY Target key name already exists.");
+  EXPECT_EQ(Cmd({"RESTORE", "k", "100000", kRedisZsetListpack, "REPLACE", "IDLETIME", "1000"}),
+            "+OK");
+  EXPECT_GE(IntOf(Cmd({"OBJECT", "IDLETIME", "k"})), 1000);  // before a read touches it
+  EXPECT_EQ(Cmd({"TYPE", "k"}), "+zset");
+  EXPECT_EQ(Cmd({"ZCARD", "k"}), ":3");
+  int64_t pttl = IntOf(Cmd({"PTTL", "k"}));
+  EXPECT_GT(pttl, 90000);
+  EXPECT_LE(pttl, 100000);
+  // REPLACE of a larger hash by a smaller one leaves none of the old fields.
+  EXPECT_EQ(Cmd({"HSET", "h", "a", "old", "c", "3", "d", "4"}), ":3");
+  EXPECT_EQ(Cmd({"RESTORE", "h", "0", kRedisHashListpack, "REPLACE", "FREQ", "5"}), "+OK");
+  EXPECT_EQ(Cmd({"HGETALL", "h"}), "[a,1,b,hello]");
+  int64_t at = NowMs() + 1000000;
+  EXPECT_EQ(Cmd({"RESTORE", "s", std::to_string(at), kRedisIntset, "ABSTTL"}), "+OK");
+  EXPECT_EQ(Cmd({"PEXPIRETIME", "s"}), ":" + std::to_string(at));
+  EXPECT_EQ(Cmd({"RESTORE", "gone", "1", kRedisSet, "ABSTTL"}), "+OK");
+  EXPECT_EQ(Cmd({"EXISTS", "gone"}), ":0");
+}
+
+// A payload of `type` holding one listpack of `items`, as RDB_TYPE_*_LISTPACK.
+std::string ListpackPayload(uint8_t type, const std::vector<std::string>& items) {
+  LpWriter lp;
+  for (const auto& item : items) lp.Str(item);
+  std::string body(1, static_cast<char>(type));
+  AppendRdbString(&body, lp.Finish());
+  return FinishDumpPayload(std::move(body));
+}
+
+TEST_F(KeyCommandsTest, RestoredListpacksChangeEncodingOnlyByCountLikeRedis) {
+  // Redis 7.0.15 keeps a restored listpack with long elements a listpack, and converts one
+  // with too many.
+  const std::string long_value(70, 'x');
+  EXPECT_EQ(Cmd({"RESTORE", "h", "0", ListpackPayload(kRdbTypeHashListpack, {"a", long_value})}),
+            "+OK");
+  EXPECT_EQ(Cmd({"OBJECT", "ENCODING", "h"}), "listpack");
+  EXPECT_EQ(Cmd({"HGET", "h", "a"}), long_value);
+  EXPECT_EQ(Cmd({"RESTORE", "z", "0", ListpackPayload(kRdbTypeZsetListpack, {long_value, "1"})}),
+            "+OK");
+  EXPECT_EQ(Cmd({"OBJECT", "ENCODING", "z"}), "listpack");
+  EXPECT_EQ(Cmd({"ZSCORE", "z", long_value}), "1");
+  std::vector<std::string> fields, members;
+  for (int i = 0; i < 513; ++i) {
+    fields.push_back("f" + std::to_string(i));
+    fields.push_back("v");
+    if (i < 129) {
+      members.push_back("m" + std::to_string(i));
+      members.push_back(std::to_string(i));
+    }
+  }
+  EXPECT_EQ(Cmd({"RESTORE", "hm", "0", ListpackPayload(kRdbTypeHashListpack, fields)}), "+OK");
+  EXPECT_EQ(Cmd({"OBJECT", "ENCODING", "hm"}), "hashtable");
+  EXPECT_EQ(Cmd({"HLEN", "hm"}), ":513");
+  EXPECT_EQ(Cmd({"RESTORE", "zm", "0", ListpackPayload(kRdbTypeZsetListpack, members)}), "+OK");
+  EXPECT_EQ(Cmd({"OBJECT", "ENCODING", "zm"}), "skiplist");
+  EXPECT_EQ(Cmd({"ZRANGE", "zm", "-1", "-1", "WITHSCORES"}), "[m128,128]");
+}
+
+TEST_F(KeyCommandsTest, MalformedCollectionPayloadsAreBadDataFormat) {
+  const std::string bad = "-ERR Bad data format";
+  EXPECT_EQ(Cmd({"RESTORE", "x", "0", FinishDumpPayload(Unhex("020201610161"))}), bad);  // dup
+  EXPECT_EQ(Cmd({"RESTORE", "x", "0", FinishDumpPayload(Unhex("0400"))}), bad);        // empty hash
+  EXPECT_EQ(Cmd({"RESTORE", "x", "0", FinishDumpPayload(Unhex("0501016100"))}), bad);  // cut
+  // Every truncation of Redis's payloads, behind a correct footer.
+  for (const std::string* payload : {&kRedisHashListpack, &kRedisIntset, &kRedisZsetSkiplist}) {
+    const std::string body = payload->substr(0, payload->size() - 10);
+    for (size_t len = 1; len < body.size(); ++len) {
+      EXPECT_EQ(Cmd({"RESTORE", "x", "0", FinishDumpPayload(body.substr(0, len))}), bad) << len;
+    }
+  }
+  EXPECT_EQ(Cmd({"EXISTS", "x"}), ":0");
+  EXPECT_EQ(Cmd({"PING"}), "+PONG");
 }
 
 // ------------------------------------------------------------------ key commands and types
