@@ -141,7 +141,8 @@ bool IsDecodedRdbZsetType(uint8_t type);
 // datatypes/stream_rdb.h). Errors: kBadDumpPayload for a short payload, a newer RDB version
 // or a wrong checksum, and (for now) for the ziplist/zipmap-based types (9, 10, 12, 13, 14)
 // and modules; kBadDataFormat when the object is malformed (an empty collection, a duplicate
-// field or member, a NaN score included, as Redis) or the type byte is not an RDB type.
+// field or member and a NaN score included, which Redis 7.0 mostly refuses too) or the type
+// byte is not an RDB type.
 // Bytes after the object are ignored, as Redis does.
 Result<DumpedObject> DecodeDump(std::string_view payload);
 // The same for a payload already checked by VerifyDumpPayload (`body` = type byte + object).
