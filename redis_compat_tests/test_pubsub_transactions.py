@@ -659,7 +659,7 @@ OWN_EVENT_COMMANDS = [
     ("XCLAIM", "x", "g", "c2", "0", "2-1"), ("XDEL", "x", "1-1"), ("XTRIM", "x", "MAXLEN", "0"),
     ("XSETID", "x", "5-0"), ("XGROUP", "DELCONSUMER", "x", "g", "c2"),
     ("XGROUP", "SETID", "x", "g", "0"), ("XGROUP", "DESTROY", "x", "g"),
-    ("SET", "e", "v", "PX", "1"), ("GET", "missing"),
+    ("SET", "e", "v", "PX", "100000"), ("GET", "missing"),
     ("SET", "s2", "1", "GET"), ("SETNX", "s3", "1"), ("INCRBY", "s3", "2"), ("DECR", "s3"),
     ("PSETEX", "s4", "10000", "v"), ("MSETNX", "s5", "1", "s6", "2"), ("EXPIREAT", "s5", "4000000000"),
     ("PEXPIREAT", "s6", "4000000000000"), ("EXPIRE", "s4", "-1"), ("GETEX", "s5", "PERSIST"),
