@@ -2,10 +2,10 @@
 // 7.0's exact replies and errors.
 #include <algorithm>
 #include <cstdlib>
-#include <regex>
 #include <set>
 #include <string>
 
+#include "datatypes/glob.h"
 #include "tests/server/harness.h"
 
 namespace keel::server::test {
@@ -264,25 +264,40 @@ TEST_F(ConnectionCommandsTest, ClientSetNameRejectsSpacesAndSpecialCharacters) {
             "-ERR wrong number of arguments for 'client|setname' command");
 }
 
+// The value of `name=` in a CLIENT LIST / CLIENT INFO line ("?" if absent).
+std::string ClientField(const std::string& line, const std::string& name) {
+  size_t at = line.find(" " + name + "=");
+  if (at == std::string::npos) return "?";
+  at += name.size() + 2;
+  return line.substr(at, line.find_first_of(" \n", at) - at);
+}
+
 TEST_F(ConnectionCommandsTest, ClientListShowsEveryConnectionInRedisFieldOrder) {
   ASSERT_EQ(Cmd({"CLIENT", "SETNAME", "lister"}), "+OK");
   auto other = NewClient();
   ASSERT_EQ(other->Cmd({"CLIENT", "SETNAME", "other"}), "+OK");
   ASSERT_EQ(other->Cmd({"SELECT", "4"}), "+OK");
   std::string list = Cmd({"CLIENT", "LIST"});
-  const std::regex line(
-      "id=\\d+ addr=127\\.0\\.0\\.1:\\d+ laddr=127\\.0\\.0\\.1:\\d+ fd=\\d+ name=(\\S*) age=\\d+ "
-      "idle=\\d+ flags=N db=(\\d+) sub=0 psub=0 ssub=0 multi=-1 qbuf=\\d+ qbuf-free=\\d+ "
-      "argv-mem=\\d+ multi-mem=0 rbs=\\d+ rbp=\\d+ obl=0 oll=0 omem=\\d+ tot-mem=\\d+ events=r "
-      "cmd=(\\S+) user=default redir=-1 resp=2\n");
+  // Redis glob rather than <regex> (GCC 12 -Wmaybe-uninitialized false positives in <regex>
+  // break the -Werror ASan build).
+  const std::string line_glob =
+      "id=[0-9]* addr=127.0.0.1:[0-9]* laddr=127.0.0.1:[0-9]* fd=[0-9]* name=* age=[0-9]* "
+      "idle=[0-9]* flags=N db=[0-9]* sub=0 psub=0 ssub=0 multi=-1 qbuf=[0-9]* "
+      "qbuf-free=[0-9]* argv-mem=[0-9]* multi-mem=0 rbs=[0-9]* rbp=[0-9]* obl=0 oll=0 "
+      "omem=[0-9]* tot-mem=[0-9]* events=r cmd=* user=default redir=-1 resp=2";
   std::set<std::string> seen;
-  auto begin = std::sregex_iterator(list.begin(), list.end(), line);
-  size_t matched = 0;
-  for (auto it = begin; it != std::sregex_iterator(); ++it) {
-    seen.insert((*it)[1].str() + "/" + (*it)[2].str() + "/" + (*it)[3].str());
-    matched += it->length();
+  size_t lines = 0;
+  for (size_t at = 0; at < list.size();) {
+    size_t end = list.find('\n', at);
+    ASSERT_NE(end, std::string::npos) << list;
+    std::string line = list.substr(at, end - at);
+    EXPECT_TRUE(GlobMatch(line_glob, line)) << line;
+    seen.insert(ClientField(" " + line, "name") + "/" + ClientField(line, "db") + "/" +
+                ClientField(line, "cmd"));
+    ++lines;
+    at = end + 1;
   }
-  EXPECT_EQ(matched, list.size()) << list;
+  EXPECT_GE(lines, 2u) << list;
   EXPECT_TRUE(seen.count("lister/0/client|list")) << list;
   EXPECT_TRUE(seen.count("other/4/select")) << list;
 }
@@ -303,14 +318,6 @@ TEST_F(ConnectionCommandsTest, ClientListRejectsBadOptions) {
   EXPECT_EQ(Cmd({"CLIENT", "LIST", "foo"}), "-ERR syntax error");
   EXPECT_EQ(Cmd({"CLIENT", "LIST", "TYPE", "pubsub"}), "");
   EXPECT_NE(Cmd({"CLIENT", "LIST", "TYPE", "normal"}), "");
-}
-
-// The value of `name=` in a CLIENT LIST / CLIENT INFO line ("?" if absent).
-std::string ClientField(const std::string& line, const std::string& name) {
-  size_t at = line.find(" " + name + "=");
-  if (at == std::string::npos) return "?";
-  at += name.size() + 2;
-  return line.substr(at, line.find_first_of(" \n", at) - at);
 }
 
 TEST_F(ConnectionCommandsTest, ClientListCountsSubscriptionsAndFlagsSubscribersLikeRedis) {
@@ -458,16 +465,15 @@ TEST_F(ConnectionCommandsTest, ClientKillByIdClosesTheOtherConnection) {
 TEST_F(ConnectionCommandsTest, ClientKillByAddressOldAndNewForm) {
   auto a = NewClient();
   std::string info = a->Cmd({"CLIENT", "INFO"});
-  std::smatch m;
-  ASSERT_TRUE(std::regex_search(info, m, std::regex("addr=(\\S+)")));
-  std::string addr = m[1];
+  std::string addr = ClientField(info, "addr");
+  ASSERT_NE(addr, "?") << info;
   EXPECT_EQ(Cmd({"CLIENT", "KILL", addr}), "+OK");
   EXPECT_TRUE(WaitUntil([&] { return a->Cmd({"PING"}) != "+PONG"; }));
   EXPECT_EQ(Cmd({"CLIENT", "KILL", addr}), "-ERR No such client");
   auto b = NewClient();
   info = b->Cmd({"CLIENT", "INFO"});
-  ASSERT_TRUE(std::regex_search(info, m, std::regex("addr=(\\S+)")));
-  EXPECT_EQ(Cmd({"CLIENT", "KILL", "ADDR", m[1]}), ":1");
+  ASSERT_NE(ClientField(info, "addr"), "?") << info;
+  EXPECT_EQ(Cmd({"CLIENT", "KILL", "ADDR", ClientField(info, "addr")}), ":1");
   EXPECT_TRUE(WaitUntil([&] { return b->Cmd({"PING"}) != "+PONG"; }));
 }
 
