@@ -246,7 +246,8 @@ bool Connection::OverOutputLimit(size_t pending) {
 }
 
 void Connection::Deliver(std::shared_ptr<const Message> message) {
-  auto* own = socket_.get_executor().target<asio::io_context::executor_type>();
+  auto executor = socket_.get_executor();  // target() points into it: keep it alive
+  auto* own = executor.target<asio::io_context::executor_type>();
   if (own != nullptr && own->running_in_this_thread()) {
     // On this connection's own io thread (the publisher, or a writer committing, shares it):
     // append at once, so that a RESP3 client publishing to a channel it subscribes to gets
