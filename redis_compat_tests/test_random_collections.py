@@ -34,21 +34,9 @@ import pytest
 from keelcompat.clients import PySession
 from keelcompat.replies import Reply, render
 from keelcompat.script import args_to_line
+from keelcompat.seeds import parse_seeds
 
 HISTORY = 15
-
-
-def parse_seeds(text: str) -> list[int]:
-    seeds: list[int] = []
-    for part in text.replace(" ", "").split(","):
-        if not part:
-            continue
-        if "-" in part:
-            lo, hi = part.split("-", 1)
-            seeds.extend(range(int(lo), int(hi) + 1))
-        else:
-            seeds.append(int(part))
-    return seeds
 
 
 SEEDS = parse_seeds(os.environ.get("KEEL_COLLECTION_SEEDS", "1-5"))

@@ -18,22 +18,10 @@ from keelcompat.clients import PySession, scan_all
 from keelcompat.randomcmds import CommandGenerator
 from keelcompat.replies import compare
 from keelcompat.script import Annotations, args_to_line
+from keelcompat.seeds import parse_seeds
 
 LCS_MAX_CELLS = 2_000_000  # LCS needs len(a) * len(b) memory in Redis: keep it small
 HISTORY = 12
-
-
-def parse_seeds(text: str) -> list[int]:
-    seeds: list[int] = []
-    for part in text.replace(" ", "").split(","):
-        if not part:
-            continue
-        if "-" in part:
-            lo, hi = part.split("-", 1)
-            seeds.extend(range(int(lo), int(hi) + 1))
-        else:
-            seeds.append(int(part))
-    return seeds
 
 
 SEEDS = parse_seeds(os.environ.get("KEEL_COMPAT_SEEDS", "1-5"))

@@ -9,12 +9,8 @@ namespace keel::server {
 ExecBatch::~ExecBatch() { (void)Release(/*commit=*/false); }
 
 Status ExecBatch::Release(bool commit) {
-  Status st = Status::Ok();
-  if (txn_) {
-    if (commit) st = txn_->Commit();
-    if (!st.ok()) commit_failed_ = true;
-    txn_.reset();
-  }
+  Status st = commit ? CommitPending() : Status::Ok();
+  txn_.reset();
   if (commit && st.ok() && on_commit_locked_ && !events_.modified.empty()) {
     on_commit_locked_(events_);
   }

@@ -82,9 +82,9 @@ class ExecBatch : public KeyEventSink {
   Status EndAtomic();
   bool atomic() const { return atomic_; }
   bool exclusive() const { return exclusive_.owns_lock(); }
-  // Exclusive atomic mode only: writes the pending transaction now, keeping the locks, the
-  // guard and the recorded events (delivered at EndAtomic). On failure the rest of the block
-  // still runs but its replies are discarded (commit_failed()).
+  // Writes the pending transaction now, keeping the locks, the guard and the recorded events
+  // (Commit/EndAtomic delivers them). Used alone in exclusive atomic mode; on failure the
+  // rest of the block still runs but its replies are discarded (commit_failed()).
   Status CommitPending();
 
   // Keyspace events "new" and "keymiss" are recorded only while the server's
