@@ -266,8 +266,11 @@ void RunHandler(CommandContext& ctx) {
   if (!ctx.had_events_after_reply) return;
   size_t end =
       ctx.reply.output() != nullptr ? ctx.reply.output()->size() : KeyEvent::kNoReplyOffset;
-  for (auto& e : ctx.client.batch->events().notifications) {
-    if (e.reply_offset == KeyEvent::kAfterReply) e.reply_offset = end;
+  // Once set, events_after_reply stays set for the command: its events are the suffix.
+  auto& events = ctx.client.batch->events().notifications;
+  for (auto it = events.rbegin(); it != events.rend() && it->reply_offset == KeyEvent::kAfterReply;
+       ++it) {
+    it->reply_offset = end;
   }
 }
 
