@@ -40,7 +40,7 @@ void CreateIfAbsent(Txn& txn, HashKey* h) {
   if (h->rec.exists) return;
   h->meta = Metadata();
   h->meta.type = ValueType::kHash;
-  h->meta.version = txn.storage()->NextVersion();
+  h->meta.version = txn.NewVersion();
   h->meta.size = 0;
   h->variant = CompoundEncoding::kCompact;
   h->next_seq = 1;

@@ -88,7 +88,7 @@ Status CopyRecord(Txn& txn, uint8_t src_db, std::string_view src, const KeyRecor
                   uint8_t dst_db, std::string_view dst, KeyRecord* dst_rec) {
   Metadata meta = rec.meta;
   if (meta.is_compound()) {
-    meta.version = txn.storage()->NextVersion();
+    meta.version = txn.NewVersion();
     Status st = txn.CopyElements(src_db, src, rec.meta.version, dst_db, dst, meta.version);
     if (!st.ok()) return st;
   }

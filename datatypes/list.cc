@@ -39,7 +39,7 @@ void StoreList(Txn& txn, std::string_view key, ListState* st) {
 void InitList(Txn& txn, ListState* st) {
   st->rec.meta = Metadata();
   st->rec.meta.type = ValueType::kList;
-  st->rec.meta.version = txn.storage()->NextVersion();
+  st->rec.meta.version = txn.NewVersion();
   st->head = kInitialHead;
   st->size = 0;
 }
@@ -391,7 +391,7 @@ Result<TrimResult> Trim(Txn& txn, std::string_view key, int64_t start, int64_t s
     std::vector<std::string> kept;
     s = ReadRange(txn, key, st.version(), st.head + from, count, &kept);
     if (!s.ok()) return s;
-    st.rec.meta.version = txn.storage()->NextVersion();
+    st.rec.meta.version = txn.NewVersion();
     st.head = kInitialHead;
     WriteAt(txn, key, st.version(), st.head, kept);
   } else {

@@ -6,7 +6,7 @@
 namespace keel {
 
 LockManager::LockManager(size_t stripes)
-    : mutexes_(std::make_unique<std::mutex[]>(stripes)), count_(stripes) {}
+    : stripes_(std::make_unique<StripeLock[]>(stripes)), count_(stripes) {}
 
 size_t LockManager::StripeOf(uint8_t db, std::string_view key) const {
   size_t h = std::hash<std::string_view>{}(key);
@@ -17,7 +17,7 @@ size_t LockManager::StripeOf(uint8_t db, std::string_view key) const {
 LockManager::Guard LockManager::Lock(std::vector<size_t> stripes) {
   std::sort(stripes.begin(), stripes.end());
   stripes.erase(std::unique(stripes.begin(), stripes.end()), stripes.end());
-  for (size_t s : stripes) mutexes_[s].lock();
+  for (size_t s : stripes) stripes_[s].lock();
   Guard g;
   g.owner_ = this;
   g.stripes_ = std::move(stripes);
@@ -36,7 +36,7 @@ LockManager::Guard& LockManager::Guard::operator=(Guard&& other) noexcept {
 
 void LockManager::Guard::Release() {
   if (owner_ == nullptr) return;
-  for (auto it = stripes_.rbegin(); it != stripes_.rend(); ++it) owner_->mutexes_[*it].unlock();
+  for (auto it = stripes_.rbegin(); it != stripes_.rend(); ++it) owner_->stripes_[*it].unlock();
   stripes_.clear();
   owner_ = nullptr;
 }

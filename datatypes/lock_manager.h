@@ -1,19 +1,111 @@
-// LockManager: striped per-key mutexes that make read-modify-write commands atomic per key.
+// LockManager: striped per-key locks that make read-modify-write commands atomic per key, and
+// SharedGate, the store-wide reader/writer gate (Storage::db_guard()).
 //
 // Keys hash (with their physical db) onto a fixed array of stripes. A command locks every
 // stripe its keys map to, in ascending stripe order (so two multi-key commands cannot
-// deadlock), holds them while it reads and writes, and releases them when the Guard dies.
-// Two keys sharing a stripe merely serialize. Thread-safe; owned by Storage.
+// deadlock), holds them while it reads and writes, and releases them once its mutation is
+// applied (Committer's done callback). Two keys sharing a stripe merely serialize.
+//
+// Unlike std::mutex, a stripe and the gate may be released by a thread other than the one
+// that took them: a commit's done callback may run on the committer's thread (see
+// datatypes/committer.h). Both are futex-style words (C++20 atomic wait/notify).
+// Thread-safe; owned by Storage.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <string_view>
 #include <vector>
 
 namespace keel {
+
+// A mutex that any thread may unlock (Drepper's three-state futex mutex).
+class StripeLock {
+ public:
+  bool try_lock() {
+    uint32_t free = 0;
+    return state_.compare_exchange_strong(free, 1, std::memory_order_acquire);
+  }
+  void lock() {
+    if (try_lock()) return;
+    while (state_.exchange(2, std::memory_order_acquire) != 0) {
+      state_.wait(2, std::memory_order_relaxed);
+    }
+  }
+  void unlock() {
+    if (state_.exchange(0, std::memory_order_release) == 2) state_.notify_one();
+  }
+
+ private:
+  std::atomic<uint32_t> state_{0};  // 0 free, 1 locked, 2 locked with waiters
+};
+
+// A writer-preferring shared lock that any thread may release; usable with std::shared_lock
+// and std::unique_lock.
+class SharedGate {
+ public:
+  void lock_shared() {
+    uint64_t s = state_.load(std::memory_order_relaxed);
+    for (;;) {
+      if (s & kWriter) {
+        state_.wait(s, std::memory_order_relaxed);
+        s = state_.load(std::memory_order_relaxed);
+        continue;
+      }
+      if (state_.compare_exchange_weak(s, s + 1, std::memory_order_acquire,
+                                       std::memory_order_relaxed)) {
+        return;
+      }
+    }
+  }
+  bool try_lock_shared() {
+    uint64_t s = state_.load(std::memory_order_relaxed);
+    while (!(s & kWriter)) {
+      if (state_.compare_exchange_weak(s, s + 1, std::memory_order_acquire,
+                                       std::memory_order_relaxed)) {
+        return true;
+      }
+    }
+    return false;
+  }
+  void unlock_shared() {
+    // The last reader out wakes a writer waiting for the readers to drain.
+    if (state_.fetch_sub(1, std::memory_order_release) - 1 == kWriter) state_.notify_all();
+  }
+  void lock() {
+    uint64_t s = state_.load(std::memory_order_relaxed);
+    for (;;) {
+      if (s & kWriter) {
+        state_.wait(s, std::memory_order_relaxed);
+        s = state_.load(std::memory_order_relaxed);
+        continue;
+      }
+      if (state_.compare_exchange_weak(s, s | kWriter, std::memory_order_acquire,
+                                       std::memory_order_relaxed)) {
+        break;
+      }
+    }
+    // New readers are held off; wait for those inside to leave.
+    for (s = state_.load(std::memory_order_acquire); s != kWriter;
+         s = state_.load(std::memory_order_acquire)) {
+      state_.wait(s, std::memory_order_acquire);
+    }
+  }
+  bool try_lock() {
+    uint64_t free = 0;
+    return state_.compare_exchange_strong(free, kWriter, std::memory_order_acquire);
+  }
+  void unlock() {
+    state_.fetch_and(~kWriter, std::memory_order_release);
+    state_.notify_all();
+  }
+
+ private:
+  static constexpr uint64_t kWriter = uint64_t{1} << 62;
+  std::atomic<uint64_t> state_{0};  // kWriter bit | number of readers inside
+};
 
 class LockManager {
  public:
@@ -23,7 +115,7 @@ class LockManager {
 
   size_t StripeOf(uint8_t db, std::string_view key) const;
 
-  // Holds a set of stripes; movable, unlocks on destruction.
+  // Holds a set of stripes; movable, unlocks on destruction (on whatever thread that is).
   class Guard {
    public:
     Guard() = default;
@@ -47,12 +139,12 @@ class LockManager {
   // Raw stripe operations for holders of growing lock sets (server/exec_batch.h). A caller
   // that already holds stripes must only TryLockStripe, never block: blocking is allowed only
   // while holding nothing, which keeps lock acquisition deadlock-free.
-  bool TryLockStripe(size_t stripe) { return mutexes_[stripe].try_lock(); }
-  void LockStripe(size_t stripe) { mutexes_[stripe].lock(); }
-  void UnlockStripe(size_t stripe) { mutexes_[stripe].unlock(); }
+  bool TryLockStripe(size_t stripe) { return stripes_[stripe].try_lock(); }
+  void LockStripe(size_t stripe) { stripes_[stripe].lock(); }
+  void UnlockStripe(size_t stripe) { stripes_[stripe].unlock(); }
 
  private:
-  std::unique_ptr<std::mutex[]> mutexes_;
+  std::unique_ptr<StripeLock[]> stripes_;
   size_t count_;
 };
 

@@ -32,7 +32,7 @@ Status Open(Txn& txn, std::string_view key, SetKey* s) {
 void CreateFor(Txn& txn, std::string_view first, SetKey* s) {
   s->meta = Metadata();
   s->meta.type = ValueType::kSet;
-  s->meta.version = txn.storage()->NextVersion();
+  s->meta.version = txn.NewVersion();
   s->meta.size = 0;
   s->variant = IsIntsetMember(first) ? CompoundEncoding::kCompact : CompoundEncoding::kLarge;
 }
@@ -471,7 +471,7 @@ Result<StoreOutcome> Store(Txn& txn, std::string_view dst, std::span<const std::
   s.rec = rec;
   s.meta = Metadata();
   s.meta.type = ValueType::kSet;
-  s.meta.version = txn.storage()->NextVersion();
+  s.meta.version = txn.NewVersion();
   s.meta.size = members.size();
   s.variant = NaturalVariant(members);
   for (const auto& m : members) txn.PutSub(dst, s.meta.version, m, "");

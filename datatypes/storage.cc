@@ -49,6 +49,9 @@ std::string CounterKey(char kind, uint8_t db) {
   return k;
 }
 
+constexpr std::string_view kVersionKey = "version";
+constexpr std::string_view kDbMapKey = "dbmap";
+
 std::string EncodeInt64(int64_t v) {
   std::string out;
   PutFixed64LE(&out, static_cast<uint64_t>(v));
@@ -72,11 +75,14 @@ class Int64AddOperator : public rocksdb::AssociativeMergeOperator {
   const char* Name() const override { return "KeelInt64Add"; }
 };
 
-// Drops sub-keys whose key no longer exists, has expired, or has a newer version.
+// Drops sub-keys whose key version is dead: the key's metadata is gone, or names another
+// version or a non-compound type. It never decides by the clock: a key past its deadline
+// keeps its elements until an expiry mutation deletes its metadata, so a store whose clock
+// runs ahead (a replica) cannot lose elements of a key that the writer then PERSISTs.
 class SubkeyFilter : public rocksdb::CompactionFilter {
  public:
-  SubkeyFilter(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* meta_cf, uint64_t now_ms)
-      : db_(db), meta_cf_(meta_cf), now_ms_(now_ms) {}
+  SubkeyFilter(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* meta_cf)
+      : db_(db), meta_cf_(meta_cf) {}
 
   bool Filter(int /*level*/, const rocksdb::Slice& key, const rocksdb::Slice& /*value*/,
               std::string* /*new_value*/, bool* /*value_changed*/) const override {
@@ -95,15 +101,13 @@ class SubkeyFilter : public rocksdb::CompactionFilter {
     }
     if (cached_error_) return false;  // keep on doubt
     if (!cached_valid_) return true;  // key gone
-    if (!cached_meta_.is_compound() || cached_meta_.version != sub->version) return true;
-    return cached_meta_.ExpiredAt(now_ms_);
+    return !cached_meta_.is_compound() || cached_meta_.version != sub->version;
   }
   const char* Name() const override { return "KeelSubkeyFilter"; }
 
  private:
   rocksdb::DB* db_;
   rocksdb::ColumnFamilyHandle* meta_cf_;
-  uint64_t now_ms_;
   mutable std::string cached_key_;
   mutable Metadata cached_meta_;
   mutable bool cached_valid_ = false;
@@ -112,7 +116,6 @@ class SubkeyFilter : public rocksdb::CompactionFilter {
 
 class SubkeyFilterFactory : public rocksdb::CompactionFilterFactory {
  public:
-  explicit SubkeyFilterFactory(std::function<uint64_t()> clock) : clock_(std::move(clock)) {}
   void Attach(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* meta_cf) {
     std::lock_guard<std::mutex> l(mu_);
     db_ = db;
@@ -123,22 +126,16 @@ class SubkeyFilterFactory : public rocksdb::CompactionFilterFactory {
       const rocksdb::CompactionFilter::Context& /*context*/) override {
     std::lock_guard<std::mutex> l(mu_);
     if (db_ == nullptr) return nullptr;  // during open/close: keep everything
-    return std::make_unique<SubkeyFilter>(db_, meta_cf_, clock_());
+    return std::make_unique<SubkeyFilter>(db_, meta_cf_);
   }
   const char* Name() const override { return "KeelSubkeyFilterFactory"; }
 
  private:
-  std::function<uint64_t()> clock_;
   std::mutex mu_;
   rocksdb::DB* db_ = nullptr;
   rocksdb::ColumnFamilyHandle* meta_cf_ = nullptr;
 };
 
-uint64_t SystemClockMs() {
-  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                   std::chrono::system_clock::now().time_since_epoch())
-                                   .count());
-}
 
 // The first key after every key with prefix (slot, db) in the metadata/sub-key families.
 std::string PrefixEnd(uint16_t slot, uint8_t db) {
@@ -257,7 +254,7 @@ Result<std::unique_ptr<Storage>> Storage::Open(StorageOptions options) {
     o.level_compaction_dynamic_level_bytes = true;
     return o;
   };
-  auto filter_factory = std::make_shared<SubkeyFilterFactory>(s->options_.clock);
+  auto filter_factory = std::make_shared<SubkeyFilterFactory>();
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors(kCfCount);
   descriptors[kDefaultCf] = {rocksdb::kDefaultColumnFamilyName, cf_options()};
   descriptors[kDefaultCf].options.merge_operator = std::make_shared<Int64AddOperator>();
@@ -279,17 +276,13 @@ Result<std::unique_ptr<Storage>> Storage::Open(StorageOptions options) {
 
   Status loaded = s->LoadServerRecords();
   if (!loaded.ok()) return loaded;
-  uint64_t us = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
-                                          std::chrono::system_clock::now().time_since_epoch())
-                                          .count());
-  s->next_version_.store(us << 10);
   if (s->options_.background) s->housekeeper_ = std::thread([p = s.get()] { p->Housekeep(); });
   return s;
 }
 
 Status Storage::LoadServerRecords() {
   std::string value;
-  rocksdb::Status st = db_->Get(rocksdb::ReadOptions(), default_cf(), "dbmap", &value);
+  rocksdb::Status st = db_->Get(rocksdb::ReadOptions(), default_cf(), kDbMapKey, &value);
   if (st.ok()) {
     for (size_t i = 0; i < value.size() && i < kMaxDatabases; ++i) {
       db_map_[i] = static_cast<uint8_t>(value[i]);
@@ -297,6 +290,12 @@ Status Storage::LoadServerRecords() {
   } else if (!st.IsNotFound()) {
     return FromRocks(st);
   }
+  // Versions continue above the highest one any applied batch used. (Stores written before
+  // the record existed used versions seeded from the clock, around 2^60: new incarnations
+  // start low, and a version only has to differ from the key's dead incarnations.)
+  next_version_.store(1);
+  st = db_->Get(rocksdb::ReadOptions(), default_cf(), kVersionKey, &value);
+  if (st.ok() && value.size() == 8) next_version_.store(GetFixed64LE(value.data()) + 1);
   for (int db = 0; db < kMaxDatabases; ++db) {
     for (char kind : {'k', 'e'}) {
       st = db_->Get(rocksdb::ReadOptions(), default_cf(), CounterKey(kind, static_cast<uint8_t>(db)),
@@ -327,11 +326,118 @@ Storage::~Storage() {
   }
 }
 
-Status Storage::Write(rocksdb::WriteBatch* batch) {
-  rocksdb::WriteOptions wo;
-  wo.sync = fsync_policy() == FsyncPolicy::kAlways;
-  rocksdb::Status st = db_->Write(wo, batch);
+namespace {
+
+// Reads the server records of an applied batch back out of it: what Apply derives the
+// in-memory state from (see the records in storage.h).
+class AppliedRecords : public rocksdb::WriteBatch::Handler {
+ public:
+  explicit AppliedRecords(uint32_t default_cf) : default_cf_(default_cf) {}
+
+  rocksdb::Status PutCF(uint32_t cf, const rocksdb::Slice& key,
+                        const rocksdb::Slice& value) override {
+    if (cf != default_cf_) return rocksdb::Status::OK();
+    std::string_view k(key.data(), key.size());
+    if (k == kDbMapKey) {
+      db_map.assign(value.data(), value.size());
+    } else if (k == kVersionKey && value.size() == 8) {
+      version = std::max(version, GetFixed64LE(value.data()));
+    } else if (int idx = CounterIndex(k); idx >= 0 && value.size() == 8) {
+      reset[idx] = true;
+      delta[idx] = static_cast<int64_t>(GetFixed64LE(value.data()));
+      any_counter = true;
+    }
+    return rocksdb::Status::OK();
+  }
+  rocksdb::Status MergeCF(uint32_t cf, const rocksdb::Slice& key,
+                          const rocksdb::Slice& value) override {
+    if (cf != default_cf_) return rocksdb::Status::OK();
+    int idx = CounterIndex(std::string_view(key.data(), key.size()));
+    if (idx >= 0 && value.size() == 8) {
+      delta[idx] += static_cast<int64_t>(GetFixed64LE(value.data()));
+      any_counter = true;
+    }
+    return rocksdb::Status::OK();
+  }
+  rocksdb::Status DeleteCF(uint32_t, const rocksdb::Slice&) override {
+    return rocksdb::Status::OK();
+  }
+  rocksdb::Status SingleDeleteCF(uint32_t, const rocksdb::Slice&) override {
+    return rocksdb::Status::OK();
+  }
+  rocksdb::Status DeleteRangeCF(uint32_t, const rocksdb::Slice&, const rocksdb::Slice&) override {
+    range_deleted = true;
+    return rocksdb::Status::OK();
+  }
+
+  // Index into the counter arrays: keys counters first, then expires counters; -1 if none.
+  static int CounterIndex(std::string_view k) {
+    if (k.size() != 5) return -1;
+    int db = static_cast<unsigned char>(k[4]);
+    if (k.starts_with("keys")) return db;
+    if (k.starts_with("exps")) return kMaxDatabases + db;
+    return -1;
+  }
+
+  uint32_t default_cf_;
+  std::string db_map;  // empty: unchanged
+  uint64_t version = 0;
+  bool range_deleted = false;
+  bool any_counter = false;
+  std::array<int64_t, 2 * kMaxDatabases> delta{};
+  std::array<bool, 2 * kMaxDatabases> reset{};
+};
+
+}  // namespace
+
+void Storage::RunExpiredEffects(const MutationEffects& effects) {
+  for (const auto& [db, key] : effects.expired) NotifyExpired(db, key);
+}
+
+Status Storage::CommitWhole(Mutation mutation) {
+  // Whole-store operations are rare and hold the db guard exclusively: their range
+  // tombstones are cheapest to read once they sit in SST files (Apply flushes).
+  return committer()->SubmitAndWait(std::move(mutation));
+}
+
+Status Storage::Apply(Mutation& mutation) {
+  rocksdb::WriteBatch* batch = &mutation.batch;
+  if (batch->Count() == 0) return Status::Ok();
+  AppliedRecords records(default_cf()->GetID());
+  rocksdb::Status st = batch->Iterate(&records);
   if (!st.ok()) return FromRocks(st);
+  // A whole-store operation (a range deletion, a db map change) is synced unless fsync is
+  // left to the OS: it is rare and a client expects it to stick.
+  bool whole = records.range_deleted || !records.db_map.empty();
+  rocksdb::WriteOptions wo;
+  wo.sync = fsync_policy() == FsyncPolicy::kAlways || (whole && fsync_policy() != FsyncPolicy::kNo);
+  st = db_->Write(wo, batch);
+  if (!st.ok()) return FromRocks(st);
+  if (records.any_counter) {
+    for (int i = 0; i < 2 * kMaxDatabases; ++i) {
+      auto& counter = i < kMaxDatabases ? key_counts_[i] : expire_counts_[i - kMaxDatabases];
+      if (records.reset[i]) {
+        counter.store(records.delta[i], std::memory_order_relaxed);
+      } else if (records.delta[i] != 0) {
+        counter.fetch_add(records.delta[i], std::memory_order_relaxed);
+      }
+    }
+  }
+  if (!records.db_map.empty()) {
+    for (size_t i = 0; i < records.db_map.size() && i < kMaxDatabases; ++i) {
+      db_map_[i] = static_cast<uint8_t>(records.db_map[i]);
+    }
+  }
+  if (records.version != 0) {
+    uint64_t next = records.version + 1;
+    uint64_t cur = next_version_.load(std::memory_order_relaxed);
+    while (cur < next && !next_version_.compare_exchange_weak(cur, next)) {
+    }
+  }
+  if (records.range_deleted) {
+    // Range tombstones are cheapest to read once they sit in an SST file.
+    (void)db_->Flush(rocksdb::FlushOptions(), {meta_cf(), sub_cf(), expiry_cf()});
+  }
   stats_.writes.fetch_add(1, std::memory_order_relaxed);
   if (wo.sync) {
     // A synced write is a WAL fsync (concurrent ones may share one): wal_syncs counts these
@@ -380,6 +486,7 @@ Status Storage::ReadPhysical(uint8_t db, std::string_view key, KeyRecord* out,
 }
 
 void Storage::NoteExpiredOnRead(uint8_t db, std::string_view key) {
+  if (!options_.decide_expiry) return;
   std::lock_guard<std::mutex> l(lazy_mu_);
   if (lazy_expired_.size() < 10000) lazy_expired_.emplace_back(db, std::string(key));
 }
@@ -400,14 +507,6 @@ void Storage::NotifyExpired(uint8_t db, std::string_view key) {
   }
 }
 
-void Storage::ApplyCounterDeltas(const std::array<int64_t, kMaxDatabases>& keys,
-                                 const std::array<int64_t, kMaxDatabases>& exps) {
-  for (int i = 0; i < kMaxDatabases; ++i) {
-    if (keys[i] != 0) key_counts_[i].fetch_add(keys[i], std::memory_order_relaxed);
-    if (exps[i] != 0) expire_counts_[i].fetch_add(exps[i], std::memory_order_relaxed);
-  }
-}
-
 int Storage::LogicalDbOf(uint8_t physical) const {
   for (int i = 0; i < options_.databases; ++i) {
     if (db_map_[i] == physical) return i;
@@ -416,99 +515,84 @@ int Storage::LogicalDbOf(uint8_t physical) const {
 }
 
 Status Storage::FlushDb(int logical_db, bool guard_held) {
-  std::unique_lock<std::shared_mutex> guard(db_guard_, std::defer_lock);
+  std::unique_lock<SharedGate> guard(db_guard_, std::defer_lock);
   if (!guard_held) guard.lock();
   uint8_t db = db_map_[logical_db];
-  rocksdb::WriteBatch batch;
+  Mutation m;
   for (auto* cf : {meta_cf(), sub_cf()}) {
     ForEachNonEmptySlot(db_.get(), cf, db, [&](uint16_t slot) {
-      (void)batch.DeleteRange(cf, MetaKeyPrefix(slot, db), PrefixEnd(slot, db));
+      (void)m.batch.DeleteRange(cf, MetaKeyPrefix(slot, db), PrefixEnd(slot, db));
     });
   }
-  (void)batch.Put(default_cf(), CounterKey('k', db), EncodeInt64(0));
-  (void)batch.Put(default_cf(), CounterKey('e', db), EncodeInt64(0));
-  rocksdb::WriteOptions wo;
-  wo.sync = fsync_policy() != FsyncPolicy::kNo;
-  rocksdb::Status st = db_->Write(wo, &batch);
-  if (!st.ok()) return FromRocks(st);
-  if (wo.sync) stats_.wal_syncs.fetch_add(1, std::memory_order_relaxed);
-  key_counts_[db].store(0);
-  expire_counts_[db].store(0);
-  // Range tombstones are cheapest to read once they sit in an SST file.
-  (void)db_->Flush(rocksdb::FlushOptions(), {meta_cf(), sub_cf()});
-  return Status::Ok();
+  (void)m.batch.Put(default_cf(), CounterKey('k', db), EncodeInt64(0));
+  (void)m.batch.Put(default_cf(), CounterKey('e', db), EncodeInt64(0));
+  return CommitWhole(std::move(m));
 }
 
 Status Storage::FlushAll(bool guard_held) {
-  std::unique_lock<std::shared_mutex> guard(db_guard_, std::defer_lock);
+  std::unique_lock<SharedGate> guard(db_guard_, std::defer_lock);
   if (!guard_held) guard.lock();
-  rocksdb::WriteBatch batch;
+  Mutation m;
   const std::string low(1, '\0');
-  (void)batch.DeleteRange(meta_cf(), low, std::string(1, '\x40'));
-  (void)batch.DeleteRange(sub_cf(), low, std::string(1, '\x40'));
-  (void)batch.DeleteRange(expiry_cf(), low, std::string(9, '\xff'));
+  (void)m.batch.DeleteRange(meta_cf(), low, std::string(1, '\x40'));
+  (void)m.batch.DeleteRange(sub_cf(), low, std::string(1, '\x40'));
+  (void)m.batch.DeleteRange(expiry_cf(), low, std::string(9, '\xff'));
   for (int db = 0; db < kMaxDatabases; ++db) {
-    (void)batch.Put(default_cf(), CounterKey('k', static_cast<uint8_t>(db)), EncodeInt64(0));
-    (void)batch.Put(default_cf(), CounterKey('e', static_cast<uint8_t>(db)), EncodeInt64(0));
+    (void)m.batch.Put(default_cf(), CounterKey('k', static_cast<uint8_t>(db)), EncodeInt64(0));
+    (void)m.batch.Put(default_cf(), CounterKey('e', static_cast<uint8_t>(db)), EncodeInt64(0));
   }
-  rocksdb::WriteOptions wo;
-  wo.sync = fsync_policy() != FsyncPolicy::kNo;
-  rocksdb::Status st = db_->Write(wo, &batch);
-  if (!st.ok()) return FromRocks(st);
-  if (wo.sync) stats_.wal_syncs.fetch_add(1, std::memory_order_relaxed);
-  for (int db = 0; db < kMaxDatabases; ++db) {
-    key_counts_[db].store(0);
-    expire_counts_[db].store(0);
-  }
-  (void)db_->Flush(rocksdb::FlushOptions(), {meta_cf(), sub_cf(), expiry_cf()});
-  return Status::Ok();
+  return CommitWhole(std::move(m));
 }
 
 Status Storage::SwapDb(int a, int b, bool guard_held) {
-  std::unique_lock<std::shared_mutex> guard(db_guard_, std::defer_lock);
+  std::unique_lock<SharedGate> guard(db_guard_, std::defer_lock);
   if (!guard_held) guard.lock();
-  std::swap(db_map_[a], db_map_[b]);
-  std::string map(reinterpret_cast<const char*>(db_map_.data()), options_.databases);
-  rocksdb::WriteOptions wo;
-  wo.sync = fsync_policy() != FsyncPolicy::kNo;
-  rocksdb::Status st = db_->Put(wo, default_cf(), "dbmap", map);
-  if (!st.ok()) {
-    std::swap(db_map_[a], db_map_[b]);
-    return FromRocks(st);
-  }
-  if (wo.sync) stats_.wal_syncs.fetch_add(1, std::memory_order_relaxed);
-  return Status::Ok();
+  // The whole map as it will be: Apply installs it (on every store applying the batch).
+  std::array<uint8_t, kMaxDatabases> map = db_map_;
+  std::swap(map[a], map[b]);
+  Mutation m;
+  (void)m.batch.Put(default_cf(), kDbMapKey,
+                    std::string(reinterpret_cast<const char*>(map.data()), options_.databases));
+  return CommitWhole(std::move(m));
 }
 
 bool Storage::ExpireOne(uint8_t db, std::string_view key, uint64_t index_time, bool from_index) {
-  std::shared_lock<std::shared_mutex> guard(db_guard_);
+  // The decision is this store's (the one accepting writes); the deletion reaches the data,
+  // and every store applying the same mutations, through the committer.
+  std::shared_lock<SharedGate> guard(db_guard_);
   auto lock = locks_.LockKey(db, key);
   std::string raw;
   Metadata meta;
   rocksdb::Status st = db_->Get(rocksdb::ReadOptions(), meta_cf(), MetaKey(db, key), &raw);
   bool present = st.ok() && DecodeMetadata(raw, &meta, nullptr);
   if (!st.ok() && !st.IsNotFound()) return false;
-  rocksdb::WriteBatch batch;
+  Mutation m;
   bool expired = present && meta.ExpiredAt(NowMs());
   if (from_index && (!present || meta.expire_at_ms != index_time)) {
-    (void)batch.Delete(expiry_cf(), ExpiryKey(index_time, db, key));  // stale index entry
+    (void)m.batch.Delete(expiry_cf(), ExpiryKey(index_time, db, key));  // stale index entry
   }
   if (expired) {
-    (void)batch.Delete(meta_cf(), MetaKey(db, key));
-    (void)batch.Delete(expiry_cf(), ExpiryKey(meta.expire_at_ms, db, key));
-    (void)batch.Merge(default_cf(), CounterKey('k', db), EncodeInt64(-1));
-    (void)batch.Merge(default_cf(), CounterKey('e', db), EncodeInt64(-1));
+    (void)m.batch.Delete(meta_cf(), MetaKey(db, key));
+    (void)m.batch.Delete(expiry_cf(), ExpiryKey(meta.expire_at_ms, db, key));
+    (void)m.batch.Merge(default_cf(), CounterKey('k', db), EncodeInt64(-1));
+    (void)m.batch.Merge(default_cf(), CounterKey('e', db), EncodeInt64(-1));
+    m.effects.expired.emplace_back(db, std::string(key));
   }
-  if (batch.Count() == 0) return false;
-  if (!Write(&batch).ok()) return false;
-  if (!expired) return false;
-  key_counts_[db].fetch_sub(1, std::memory_order_relaxed);
-  expire_counts_[db].fetch_sub(1, std::memory_order_relaxed);
-  NotifyExpired(db, key);
-  return true;
+  if (m.batch.Count() == 0) return false;
+  // The key's stripe and the guard stay held until the deletion is applied (done may run
+  // on another thread: both may be released there).
+  auto held = std::make_shared<std::pair<std::shared_lock<SharedGate>, LockManager::Guard>>(
+      std::move(guard), std::move(lock));
+  committer()->Submit(std::move(m), [this, held](Status applied, Mutation&& done) {
+    if (applied.ok()) RunExpiredEffects(done.effects);  // with the key's stripe locked
+    held->second.Release();
+    held->first.unlock();
+  });
+  return expired;
 }
 
 size_t Storage::RunExpiryCycle(size_t max_keys) {
+  if (!options_.decide_expiry) return 0;  // only the store that accepts writes decides
   size_t deleted = 0;
   std::vector<std::pair<uint8_t, std::string>> lazy;
   {
@@ -732,13 +816,33 @@ std::unique_ptr<rocksdb::Iterator> Txn::NewSubIteratorWithPending() {
   return it;
 }
 
+uint64_t Txn::NewVersion() {
+  uint64_t v = storage_->NextVersion();
+  max_version_ = std::max(max_version_, v);
+  return v;
+}
+
 Status Txn::Commit() {
+  Mutation m = TakeMutation();
+  if (m.batch.Count() == 0) return Status::Ok();
+  MutationEffects effects;
+  Status st = storage_->committer()->SubmitAndWait(std::move(m), &effects);
+  if (st.ok()) storage_->RunExpiredEffects(effects);
+  return st;
+}
+
+Mutation Txn::TakeMutation() {
   if (snapshot_ != nullptr) {
     storage_->db()->ReleaseSnapshot(snapshot_);
     snapshot_ = nullptr;
   }
   savepoint_set_ = false;
-  if (!batch_) return Status::Ok();
+  Mutation m;
+  if (!batch_) {
+    deltas_.clear();
+    expired_.clear();
+    return m;
+  }
   std::array<int64_t, kMaxDatabases> keys{}, exps{};
   for (const auto& d : deltas_) {
     keys[d.db] += d.keys;
@@ -756,16 +860,18 @@ Status Txn::Commit() {
                                            EncodeInt64(exps[i]));
     }
   }
-  Status st = Status::Ok();
-  if (batch_->GetWriteBatch()->Count() != 0) st = storage_->Write(batch_->GetWriteBatch());
-  if (st.ok()) {
-    storage_->ApplyCounterDeltas(keys, exps);
-    for (auto& [db, key] : expired_) storage_->NotifyExpired(db, key);
+  if (max_version_ != 0 && batch_->GetWriteBatch()->Count() != 0) {
+    std::string v;
+    PutFixed64LE(&v, max_version_);
+    (void)batch_->GetWriteBatch()->Put(storage_->default_cf(), kVersionKey, v);
   }
-  batch_->Clear();
+  m.batch = std::move(*batch_->GetWriteBatch());
+  batch_.reset();
+  m.effects.expired = std::move(expired_);
   deltas_.clear();
   expired_.clear();
-  return st;
+  max_version_ = 0;
+  return m;
 }
 
 void Txn::BeginCommand(TxnMode mode, int logical_db) {

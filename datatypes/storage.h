@@ -2,18 +2,29 @@
 // read helpers each command uses.
 //
 // Ownership: Storage owns the rocksdb::DB, its column families, the key LockManager, the
-// per-db key counters and one background thread (the "housekeeper") that runs the active
-// expiry cycle and, under `appendfsync everysec`, syncs the WAL once a second.
+// per-db key counters, a LocalCommitter (used unless another Committer is set) and one
+// background thread (the "housekeeper") that runs the active expiry cycle and, under
+// `appendfsync everysec`, syncs the WAL once a second.
+//
+// The write door: Apply(mutation) is the only code that writes data to RocksDB, and the
+// in-memory state beside the data (key counters, the db map, the highest allocated
+// version) is derived from the applied batch, never updated beside it. Everything else
+// builds a Mutation and submits it through committer() (datatypes/committer.h): command
+// batches (server/exec_batch.h), FLUSHDB/FLUSHALL/SWAPDB, and expiry, which the node that
+// accepts writes decides by its clock and submits as deletions. A store that only applies
+// mutations never deletes by its own clock: its reads treat a key past its deadline as
+// absent, and its compaction filter drops only elements of dead key versions.
 //
 // Thread-safety: Storage is thread-safe. Its concurrency contract with callers:
-//   1. Every command holds db_guard() shared for its whole run; FLUSHDB, FLUSHALL and
-//      SWAPDB take it exclusively (through the methods below).
+//   1. Every command holds db_guard() shared for its whole run and until its mutation is
+//      applied; FLUSHDB, FLUSHALL and SWAPDB take it exclusively (through the methods below).
 //   2. A command that writes holds the LockManager stripes of every key it touches
-//      (taken after the db guard) from its first read of a key to Txn::Commit().
+//      (taken after the db guard) from its first read of a key until its mutation is
+//      applied (the committer's done callback).
 //   3. Reads without locks see committed data only (single Get or a snapshot).
 // A Txn belongs to one thread and one command (or one MULTI/EXEC).
 //
-// Durability: Write() uses the fsync policy (FsyncPolicy): kAlways syncs the WAL before
+// Durability: Apply() uses the fsync policy (FsyncPolicy): kAlways syncs the WAL before
 // acknowledging; kEverySec (default) writes the WAL to the OS before acknowledging (so an
 // acknowledged write survives kill -9 of the server) and fsyncs it once a second (so an
 // OS crash or power loss loses at most about one second); kNo leaves fsync to the OS.
@@ -22,6 +33,10 @@
 //   "dbmap"        -> one byte per logical db: its physical db id (SWAPDB swaps two bytes)
 //   "keys" | db:u8 -> int64 LE, merged by addition: keys physically present in physical db
 //   "exps" | db:u8 -> int64 LE, merged by addition: of those, keys with an expiry
+//   "version"      -> uint64 LE: the highest key version a batch allocated (new versions
+//                     are allocated above it, also on a store that only applied batches)
+// A batch sets a counter with Put (FLUSHDB, FLUSHALL) and moves it with Merge; Apply reads
+// those records back out of the batch to update the in-memory copies.
 #pragma once
 
 #include <array>
@@ -39,6 +54,8 @@
 #include <rocksdb/db.h>
 #include <rocksdb/utilities/write_batch_with_index.h>
 
+#include "datatypes/clock.h"
+#include "datatypes/committer.h"
 #include "datatypes/encoding.h"
 #include "datatypes/lock_manager.h"
 #include "datatypes/status.h"
@@ -57,10 +74,14 @@ struct StorageOptions {
   int databases = 16;
   size_t block_cache_bytes = 256u << 20;
   size_t write_buffer_bytes = 64u << 20;
-  // Milliseconds since the Unix epoch; tests inject a fake clock.
-  std::function<uint64_t()> clock;
+  // Milliseconds since the Unix epoch (the server's one clock); tests inject a fake clock.
+  Clock clock;
   // Run the housekeeper thread (active expiry, WAL sync). Tests may drive it by hand.
   bool background = true;
+  // Whether this store decides expiry (the node that accepts writes): its housekeeper
+  // submits deletions of keys past their deadline. A store that only applies another's
+  // mutations (a replica) never deletes by its own clock.
+  bool decide_expiry = true;
   // Keys examined per active expiry cycle (10 cycles a second).
   size_t expiry_cycle_keys = 2000;
 };
@@ -109,11 +130,12 @@ class Storage {
   rocksdb::ColumnFamilyHandle* default_cf() const { return cfs_[kDefaultCf]; }
 
   uint64_t NowMs() const;
-  // A fresh version for a new incarnation of a compound key (monotonic across restarts).
+  // A fresh version for a new incarnation of a compound key, above every version of an
+  // applied batch (Txn::NewVersion records it in the transaction's batch).
   uint64_t NextVersion() { return next_version_.fetch_add(1, std::memory_order_relaxed); }
   int databases() const { return options_.databases; }
   uint8_t PhysicalDb(int logical_db) const { return db_map_[logical_db]; }
-  std::shared_mutex& db_guard() { return db_guard_; }
+  SharedGate& db_guard() { return db_guard_; }
   LockManager& locks() { return locks_; }
   StorageStats& stats() { return stats_; }
   const StorageOptions& options() const { return options_; }
@@ -121,8 +143,21 @@ class Storage {
   FsyncPolicy fsync_policy() const { return fsync_.load(std::memory_order_relaxed); }
   void set_fsync_policy(FsyncPolicy p) { fsync_.store(p, std::memory_order_relaxed); }
 
-  // Writes a batch under the fsync policy.
-  Status Write(rocksdb::WriteBatch* batch);
+  // The write door's last step: writes the mutation's batch under the fsync policy, then
+  // derives the in-memory state from it (key counters, db map, highest version). Called
+  // by committers only, in submission order. A batch that changes the db map (SWAPDB) must
+  // be applied with db_guard() held exclusively. Thread-safe otherwise.
+  Status Apply(Mutation& mutation);
+
+  // Where mutations are submitted: the LocalCommitter unless set_committer installed
+  // another (tests inject failures; replication installs its own). Set before traffic.
+  Committer* committer() const { return committer_.load(std::memory_order_acquire); }
+  void set_committer(Committer* committer) {
+    committer_.store(committer != nullptr ? committer : &local_committer_,
+                     std::memory_order_release);
+  }
+  // Runs the "expired" after-effects of an applied mutation (the expired hook per key).
+  void RunExpiredEffects(const MutationEffects& effects);
 
   // Reads one key without locks (expired keys read as absent and are queued for deletion).
   Status ReadKey(int logical_db, std::string_view key, KeyRecord* out,
@@ -135,14 +170,17 @@ class Storage {
   int64_t ExpiresCount(int logical_db) const;
 
   // Whole-database operations; each takes the db guard exclusively itself, unless the caller
-  // already holds it exclusively (`guard_held`: a MULTI/EXEC block containing one of them).
+  // already holds it exclusively (`guard_held`: a MULTI/EXEC block containing one of them),
+  // builds a mutation (range deletions, counter resets, a db map record) and commits it
+  // through committer(), waiting for the outcome while it holds the whole store.
   Status FlushDb(int logical_db, bool guard_held = false);
   Status FlushAll(bool guard_held = false);
   Status SwapDb(int a, int b, bool guard_held = false);
 
   // Runs one active expiry pass over at most `max_keys` index entries that are due, plus
-  // every key queued by reads. Returns how many keys it deleted. Thread-safe; the
-  // housekeeper calls it ten times a second.
+  // every key queued by reads: each expired key becomes a deletion mutation submitted
+  // through committer(). Returns how many keys it deleted. Thread-safe; the housekeeper
+  // calls it ten times a second on a store that accepts writes.
   size_t RunExpiryCycle(size_t max_keys);
 
   // Called (from the deleting thread, with the key's stripe locked) for every key the
@@ -176,9 +214,8 @@ class Storage {
   void Housekeep();
   void NoteExpiredOnRead(uint8_t db, std::string_view key);
   bool ExpireOne(uint8_t db, std::string_view key, uint64_t index_time, bool from_index);
-  void ApplyCounterDeltas(const std::array<int64_t, kMaxDatabases>& keys,
-                          const std::array<int64_t, kMaxDatabases>& exps);
   void NotifyExpired(uint8_t db, std::string_view key);
+  Status CommitWhole(Mutation mutation);
 
   StorageOptions options_;
   std::unique_ptr<rocksdb::DB> db_;
@@ -186,7 +223,9 @@ class Storage {
   std::shared_ptr<rocksdb::Cache> block_cache_;
   std::atomic<FsyncPolicy> fsync_;
   std::atomic<uint64_t> next_version_{0};
-  std::shared_mutex db_guard_;
+  SharedGate db_guard_;
+  LocalCommitter local_committer_{this};
+  std::atomic<Committer*> committer_{&local_committer_};
   std::array<uint8_t, kMaxDatabases> db_map_{};
   std::array<std::atomic<int64_t>, kMaxDatabases> key_counts_{};
   std::array<std::atomic<int64_t>, kMaxDatabases> expire_counts_{};
@@ -288,6 +327,16 @@ class Txn {
   // caveat as NewSubIteratorWithPending.
   std::unique_ptr<rocksdb::Iterator> NewMetaIteratorWithPending();
 
+  // A fresh key version (Storage::NextVersion), recorded so that the batch carries the
+  // highest version it uses.
+  uint64_t NewVersion();
+
+  // Moves the pending writes out as one mutation (the counter merges and the version
+  // record appended; the keys this transaction deleted as expired in its effects) and
+  // leaves the transaction empty. The caller submits it through storage()->committer().
+  Mutation TakeMutation();
+  // TakeMutation, submitted through the committer and waited for, its expired effects run
+  // (tests and tools; the server submits asynchronously through ExecBatch).
   Status Commit();
 
  private:
@@ -310,6 +359,7 @@ class Txn {
   };
   std::vector<CounterDelta> deltas_;  // applied to the key counters on Commit
   std::vector<std::pair<uint8_t, std::string>> expired_;
+  uint64_t max_version_ = 0;  // highest NewVersion() so far (0: none)
   // Where the current command began (for EndCommand(rollback=true)).
   bool savepoint_set_ = false;
   size_t savepoint_deltas_ = 0;

@@ -199,7 +199,7 @@ Status Load(Txn& txn, std::string_view key, State* st) {
 void Init(Txn& txn, State* st) {
   st->rec.meta = Metadata();
   st->rec.meta.type = ValueType::kStream;
-  st->rec.meta.version = txn.storage()->NextVersion();
+  st->rec.meta.version = txn.NewVersion();
   st->meta = Meta();
   st->length = 0;
 }

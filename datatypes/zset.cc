@@ -43,7 +43,7 @@ Status Open(Txn& txn, std::string_view key, ZKey* z) {
 void Create(Txn& txn, ZKey* z) {
   z->meta = Metadata();
   z->meta.type = ValueType::kZSet;
-  z->meta.version = txn.storage()->NextVersion();
+  z->meta.version = txn.NewVersion();
   z->meta.size = 0;
   z->variant = CompoundEncoding::kCompact;
   z->root.clear();

@@ -10,12 +10,6 @@
 namespace keel::server {
 namespace {
 
-uint64_t NowMs() {
-  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                   std::chrono::system_clock::now().time_since_epoch())
-                                   .count());
-}
-
 constexpr std::string_view kWrongPass = "WRONGPASS invalid username-password pair or user is disabled.";
 
 void Ping(CommandContext& c) {
@@ -163,7 +157,7 @@ void Reset(CommandContext& c) {
 }
 
 std::string ClientLine(Server& server, Client& cl) {
-  uint64_t now = NowMs();
+  uint64_t now = server.NowMs();
   const CommandSpec* last = cl.last_command.load(std::memory_order_relaxed);
   std::string name;
   {

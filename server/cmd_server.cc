@@ -282,12 +282,6 @@ void ConfigHelp(CommandContext& c) {
 
 // ----------------------------------------------------------------- INFO
 
-uint64_t NowMs() {
-  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                   std::chrono::system_clock::now().time_since_epoch())
-                                   .count());
-}
-
 std::string Human(uint64_t bytes) {
   char buf[32];
   double b = static_cast<double>(bytes);
@@ -345,7 +339,7 @@ std::string InfoSection(CommandContext& c, std::string_view section) {
     o += "\r\n";
   };
   auto num = [&](std::string_view k, uint64_t v) { line(k, std::to_string(v)); };
-  uint64_t now = NowMs();
+  uint64_t now = s.NowMs();
   if (section == "server") {
     o += "# Server\r\n";
     line("redis_version", std::string(kRedisCompatVersion));
@@ -719,7 +713,7 @@ class WatchedDbTouch {
     auto& watches = c_.server.watches();
     if (watches.empty()) return;
     Storage& st = c_.storage();
-    std::shared_lock<std::shared_mutex> guard(st.db_guard(), std::defer_lock);
+    std::shared_lock<SharedGate> guard(st.db_guard(), std::defer_lock);
     if (!c_.guard_held) guard.lock();  // ReadKey maps the db
     for (int db : dbs_) {
       for (auto& key : watches.KeysOf(db)) {

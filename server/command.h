@@ -105,20 +105,9 @@ struct BlockRequest {
   bool wake_all = false;
 };
 
-// A keyspace event a command caused (for keyspace notifications), fired after commit.
-struct KeyEvent {
-  char type;           // Redis's event class: 'g' generic, '$' string, 'l' list, 's' set,
-                       // 'h' hash, 'z' zset, 'x' expired, 'e' evicted, 't' stream, 'n' new
-  std::string event;   // e.g. "set", "lpush", "hset", "del", "expire", "rename_from"
-  int db;
-  std::string key;
-  // How far its client's output was when the command raised the event (a RESP3 client
-  // subscribed to its own events gets the push there, where Redis would have written it).
-  // kNoReplyOffset: unknown, append.
-  static constexpr size_t kNoReplyOffset = ~size_t{0};
-  static constexpr size_t kAfterReply = kNoReplyOffset - 1;  // resolved when the command ends
-  size_t reply_offset = kNoReplyOffset;
-};
+// A keyspace event a command caused (for keyspace notifications), published once its
+// mutation is applied. It lives in datatypes/committer.h: a mutation's effects carry them.
+using keel::KeyEvent;
 
 struct CommandContext {
   Server& server;

@@ -16,12 +16,6 @@ namespace asio = boost::asio;
 
 namespace {
 
-uint64_t NowMs() {
-  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                   std::chrono::system_clock::now().time_since_epoch())
-                                   .count());
-}
-
 std::string EndpointText(const asio::ip::tcp::endpoint& ep) {
   return ep.address().to_string() + ":" + std::to_string(ep.port());
 }
@@ -43,7 +37,7 @@ Connection::Connection(Server& server, asio::ip::tcp::socket socket, uint64_t id
   client_.batch = &batch_;
   batch_.set_notify_flags(&server.notify_flags());
   client_.connection = this;
-  client_.created_ms = NowMs();
+  client_.created_ms = server.NowMs();
   client_.last_active_ms.store(client_.created_ms);
   client_.fd = socket_.native_handle();
   boost::system::error_code ec;
@@ -92,12 +86,18 @@ void Connection::Close() {
 }
 
 void Connection::DoRead() {
-  if (closed_ || reading_ || close_after_write_) return;
+  if (closed_ || reading_ || close_after_write_ || commit_in_flight_) return;
   if (out_.size() + writing_.size() > kMaxPendingOutput) return;  // resumes after a write
-  if (in_.size() - in_len_ < kReadChunk) in_.resize(std::max(in_.size() * 2, in_len_ + kReadChunk));
+  // Into a buffer of its own: a read stays outstanding while a blocked client or a commit
+  // waits, and meanwhile ProcessInput (resumed by the timer, a wake-up or the committer) may
+  // move or grow in_.
+  // Sized to what ProcessInput reserved for a large bulk (up to 1 MB), so a big value
+  // still arrives in few reads.
+  size_t want = std::clamp(in_.size() - in_len_, kReadChunk, size_t{1} << 20);
+  if (read_buf_.size() != want) read_buf_.resize(want);
   reading_ = true;
   socket_.async_read_some(
-      asio::buffer(in_.data() + in_len_, in_.size() - in_len_),
+      asio::buffer(read_buf_.data(), read_buf_.size()),
       [self = shared_from_this()](const boost::system::error_code& ec, size_t n) {
         self->OnRead(ec, n);
       });
@@ -109,11 +109,13 @@ void Connection::OnRead(const boost::system::error_code& ec, size_t n) {
     Close();
     return;
   }
+  if (in_.size() - in_len_ < n) in_.resize(std::max(in_.size() * 2, in_len_ + kReadChunk));
+  std::memcpy(in_.data() + in_len_, read_buf_.data(), n);
   in_len_ += n;
   client_.net_in.fetch_add(n, std::memory_order_relaxed);
   server_.stats().net_input_bytes.fetch_add(n, std::memory_order_relaxed);
   server_.stats().reads_processed.fetch_add(1, std::memory_order_relaxed);
-  client_.last_active_ms.store(NowMs(), std::memory_order_relaxed);
+  client_.last_active_ms.store(server_.NowMs(), std::memory_order_relaxed);
   ProcessInput();
   MaybeWrite();
   DoRead();
@@ -121,6 +123,7 @@ void Connection::OnRead(const boost::system::error_code& ec, size_t n) {
 
 void Connection::ProcessInput() {
   size_t pos = 0;
+  if (commit_in_flight_) return;  // resumed by OnBatchCommitted
   while (pos < in_len_ && !client_.close_after_reply && !close_after_write_ && !blocked_) {
     std::string_view buf(in_.data() + pos, in_len_ - pos);
     resp::ParseStatus st = parser_.Parse(buf);
@@ -157,7 +160,7 @@ void Connection::ProcessInput() {
     if (!args.empty()) {
       bool was_auth = client_.authenticated;
       if (!batch_.pending()) batch_reply_start_ = out_.size();
-      server_.Execute(client_, args, reply_);
+          server_.Execute(client_, args, reply_);
       if (batch_.commit_failed()) {
         out_.resize(std::min(batch_reply_start_, out_.size()));
         reply_.Error("ERR storage error: the write batch could not be committed");
@@ -237,7 +240,7 @@ bool Connection::OverOutputLimit(size_t pending) {
   auto limit = server_.output_limit(static_cast<int>(limit_class_.load(std::memory_order_relaxed)));
   if (limit.hard > 0 && pending > limit.hard) return true;
   if (limit.soft > 0 && pending > limit.soft) {
-    uint64_t now = NowMs();
+    uint64_t now = server_.NowMs();
     if (soft_limit_since_ms_ == 0) soft_limit_since_ms_ = now;
     return now - soft_limit_since_ms_ >= limit.soft_seconds * 1000;
   }
@@ -246,9 +249,7 @@ bool Connection::OverOutputLimit(size_t pending) {
 }
 
 void Connection::Deliver(std::shared_ptr<const Message> message) {
-  auto executor = socket_.get_executor();  // target() points into it: keep it alive
-  auto* own = executor.target<asio::io_context::executor_type>();
-  if (own != nullptr && own->running_in_this_thread()) {
+  if (OnOwnThread()) {
     // On this connection's own io thread (the publisher, or a writer committing, shares it):
     // append at once, so that a RESP3 client publishing to a channel it subscribes to gets
     // the message before the PUBLISH reply, as from Redis.
@@ -333,22 +334,57 @@ void Connection::Resume() {
   DoRead();
 }
 
+bool Connection::OnOwnThread() {
+  auto executor = socket_.get_executor();  // target() points into it: keep it alive
+  auto* own = executor.target<asio::io_context::executor_type>();
+  return own != nullptr && own->running_in_this_thread();
+}
+
 void Connection::CommitBatch() {
-  if (!batch_.pending()) return;
-  Status st = batch_.Commit();
-  if (!st.ok()) {
+  if (!batch_.pending() || commit_in_flight_) return;
+  // The batch's replies (from batch_reply_start_ on) are withheld until the committer
+  // says: nothing is written to the socket, and no further input is processed, meanwhile.
+  commit_in_flight_ = true;
+  in_commit_call_ = true;
+  batch_.CommitAsync([self = shared_from_this(), start = batch_reply_start_](
+                         Status st, ExecBatch::Events&& effects) mutable {
+    if (self->OnOwnThread()) {
+      self->OnBatchCommitted(std::move(st), std::move(effects), start);
+      return;
+    }
+    auto executor = self->socket_.get_executor();
+    asio::post(executor, [self = std::move(self), st = std::move(st),
+                          effects = std::move(effects), start]() mutable {
+      self->OnBatchCommitted(std::move(st), std::move(effects), start);
+    });
+  });
+  in_commit_call_ = false;
+}
+
+void Connection::OnBatchCommitted(Status st, ExecBatch::Events&& effects, size_t reply_start) {
+  commit_in_flight_ = false;
+  if (st.ok()) {
+    if (!effects.modified.empty() || !effects.notifications.empty()) {
+      server_.OnCommitted(std::move(effects), this);
+    }
+  } else {
     // Every client's next write may fail the same way (disk full...): one line a second.
     LogRateLimited(LogLevel::kWarning, "write-batch-commit",
                    "Write batch commit failed: " + st.detail());
-    out_.resize(std::min(batch_reply_start_, out_.size()));
+    out_.resize(std::min(reply_start, out_.size()));
     reply_.Error("ERR storage error: the write batch could not be committed");
     close_after_write_ = true;
   }
+  if (in_commit_call_) return;  // completed inline: CommitBatch's caller carries on
+  if (closed_) return;
+  ProcessInput();
+  MaybeWrite();
+  DoRead();
 }
 
 void Connection::MaybeWrite() {
   client_.output_buffer_bytes.store(out_.size() + writing_.size(), std::memory_order_relaxed);
-  if (closed_ || over_limit_ || writing_active_) return;
+  if (closed_ || over_limit_ || writing_active_ || commit_in_flight_) return;
   if (out_.empty()) {
     if (close_after_write_) Close();
     return;

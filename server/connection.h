@@ -87,15 +87,19 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void FinishBlock();
   void EndBlockWithReply(bool with_error);
   void Resume();
-  // Commits the pending batch; on failure drops its replies and closes the connection.
+  // Submits the pending batch (ExecBatch::CommitAsync); OnBatchCommitted, on this thread,
+  // releases its replies, or on failure drops them and closes the connection.
   void CommitBatch();
+  void OnBatchCommitted(Status st, ExecBatch::Events&& effects, size_t reply_start);
+  bool OnOwnThread();
 
   Server& server_;
   boost::asio::ip::tcp::socket socket_;
   Client client_;
   resp::RequestParser parser_;
-  std::vector<char> in_;
+  std::vector<char> in_;        // unprocessed input (in_len_ bytes)
   size_t in_len_ = 0;
+  std::vector<char> read_buf_;  // what the outstanding socket read fills
   std::string out_;      // replies not yet handed to the socket
   std::string writing_;  // replies being written
   resp::ReplyBuilder reply_;
@@ -105,6 +109,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool writing_active_ = false;
   bool closed_ = false;
   bool close_after_write_ = false;
+  bool commit_in_flight_ = false;  // a batch is with the committer: replies and input wait
+  bool in_commit_call_ = false;    // inside CommitBatch's submit (done ran inline)
 
   bool OverOutputLimit(size_t pending);
   // Appends a delivered message to out_ (on this connection's thread); past the output

@@ -1,35 +1,97 @@
 #include "server/exec_batch.h"
 
 #include <algorithm>
+#include <future>
 
 #include "server/notify.h"
 
 namespace keel::server {
 
-ExecBatch::~ExecBatch() { (void)Release(/*commit=*/false); }
+struct ExecBatch::Held {
+  Storage* storage;
+  std::vector<size_t> stripes;
+  std::shared_lock<SharedGate> guard;
+  std::unique_lock<SharedGate> exclusive;
+  std::function<void(const Events&)> on_locked;
+};
 
-Status ExecBatch::Release(bool commit) {
-  Status st = commit ? CommitPending() : Status::Ok();
+ExecBatch::~ExecBatch() {
+  // Uncommitted writes are dropped (never acknowledged); the locks are let go.
   txn_.reset();
-  if (commit && st.ok() && on_commit_locked_ && !events_.modified.empty()) {
-    on_commit_locked_(events_);
-  }
-  for (auto it = held_.rbegin(); it != held_.rend(); ++it) storage_->locks().UnlockStripe(*it);
+  auto held = TakeHeld();
+  Events none;
+  Finish(*held, Status(Code::kStorage, "dropped"), none);
+}
+
+std::shared_ptr<ExecBatch::Held> ExecBatch::TakeHeld() {
+  auto h = std::make_shared<Held>();
+  h->storage = storage_;
+  h->stripes = std::move(held_);
   held_.clear();
-  if (guard_.owns_lock()) guard_.unlock();
-  if (exclusive_.owns_lock()) exclusive_.unlock();
-  Events events = std::move(events_);
+  h->guard = std::move(guard_);
+  h->exclusive = std::move(exclusive_);
+  h->on_locked = on_commit_locked_;
+  return h;
+}
+
+void ExecBatch::Finish(Held& h, const Status& st, Events& effects) {
+  if (st.ok()) {
+    // Still holding the keys: nobody can lock them before WATCH sees the change.
+    h.storage->RunExpiredEffects(effects);
+    if (h.on_locked && !effects.modified.empty()) h.on_locked(effects);
+  }
+  for (auto it = h.stripes.rbegin(); it != h.stripes.rend(); ++it) {
+    h.storage->locks().UnlockStripe(*it);
+  }
+  h.stripes.clear();
+  if (h.guard.owns_lock()) h.guard.unlock();
+  if (h.exclusive.owns_lock()) h.exclusive.unlock();
+}
+
+void ExecBatch::CommitAsync(AsyncDone done) {
+  Mutation m;
+  if (txn_) {
+    m = txn_->TakeMutation();
+    txn_.reset();
+  }
+  m.effects.modified = std::move(events_.modified);
+  m.effects.notifications = std::move(events_.notifications);
   events_ = Events();
   cmd_modified_mark_ = cmd_notify_mark_ = 0;
-  // Deliver only after the locks are released: waking a blocked client re-runs its command.
-  if (commit && st.ok() && on_commit_ &&
-      (!events.modified.empty() || !events.notifications.empty())) {
-    on_commit_(std::move(events));
+  atomic_ = false;
+  auto held = TakeHeld();
+  if (m.batch.Count() == 0) {
+    // Nothing to write (reads, failed or no-op writes): the outcome is known now.
+    Status ok;
+    Finish(*held, ok, m.effects);
+    done(ok, std::move(m.effects));
+    return;
+  }
+  storage_->committer()->Submit(
+      std::move(m), [held = std::move(held), done = std::move(done)](Status st, Mutation&& applied) {
+        Finish(*held, st, applied.effects);
+        done(std::move(st), std::move(applied.effects));
+      });
+}
+
+Status ExecBatch::Commit() {
+  if (!pending()) return Status::Ok();
+  std::promise<std::pair<Status, Events>> outcome;
+  auto future = outcome.get_future();
+  CommitAsync([&outcome](Status st, Events&& effects) {
+    outcome.set_value({std::move(st), std::move(effects)});
+  });
+  auto [st, effects] = future.get();
+  if (!st.ok()) {
+    commit_failed_ = true;
+    return st;
+  }
+  // Delivered after the locks are released: waking a blocked client re-runs its command.
+  if (on_commit_ && (!effects.modified.empty() || !effects.notifications.empty())) {
+    on_commit_(std::move(effects));
   }
   return st;
 }
-
-Status ExecBatch::Commit() { return Release(/*commit=*/true); }
 
 void ExecBatch::OnNewKey(int logical_db, std::string_view key) {
   if (notify_flags_ == nullptr || !(notify_flags_->load(std::memory_order_relaxed) & kNotifyNew)) {
@@ -72,7 +134,7 @@ Result<Txn*> ExecBatch::BeginWrite(int logical_db, const StripesFn& stripes_fn) 
   // Stripes depend on the db map, which SWAPDB changes: compute them under the guard, and
   // again whenever the guard was let go.
   if (!guard_.owns_lock() && !exclusive_.owns_lock()) {
-    guard_ = std::shared_lock<std::shared_mutex>(storage_->db_guard());
+    guard_ = std::shared_lock<SharedGate>(storage_->db_guard());
   }
   std::vector<size_t> stripes = Normalized(stripes_fn());
   std::vector<size_t> missing;
@@ -100,7 +162,7 @@ Result<Txn*> ExecBatch::BeginWrite(int logical_db, const StripesFn& stripes_fn) 
       for (size_t i = 0; i < got; ++i) storage_->locks().UnlockStripe(missing[i]);
       Status st = Commit();
       if (!st.ok()) return st;
-      guard_ = std::shared_lock<std::shared_mutex>(storage_->db_guard());
+      guard_ = std::shared_lock<SharedGate>(storage_->db_guard());
       missing = Normalized(stripes_fn());
     }
   }
@@ -122,9 +184,9 @@ Result<Txn*> ExecBatch::BeginWrite(int logical_db, const StripesFn& stripes_fn) 
 void ExecBatch::BeginAtomic(const StripesFn& stripes_fn, bool exclusive) {
   (void)Commit();
   if (exclusive) {
-    exclusive_ = std::unique_lock<std::shared_mutex>(storage_->db_guard());
+    exclusive_ = std::unique_lock<SharedGate>(storage_->db_guard());
   } else {
-    guard_ = std::shared_lock<std::shared_mutex>(storage_->db_guard());
+    guard_ = std::shared_lock<SharedGate>(storage_->db_guard());
   }
   std::vector<size_t> stripes = Normalized(stripes_fn());
   for (size_t s : stripes) storage_->locks().LockStripe(s);  // holding nothing: ordered, safe
@@ -134,7 +196,7 @@ void ExecBatch::BeginAtomic(const StripesFn& stripes_fn, bool exclusive) {
 
 Status ExecBatch::CommitPending() {
   if (!txn_) return Status::Ok();
-  Status st = txn_->Commit();
+  Status st = txn_->Commit();  // waits; the locks, the gate and the events stay
   if (!st.ok()) commit_failed_ = true;
   txn_.reset();
   return st;
@@ -142,7 +204,10 @@ Status ExecBatch::CommitPending() {
 
 Status ExecBatch::EndAtomic() {
   atomic_ = false;
-  return Commit();
+  // The block's writes stay pending, locks held, and reach the committer as one mutation
+  // with the rest of the connection's batch (one log entry with replication).
+  if (!txn_) return Commit();  // nothing written or read: just let the locks go
+  return Status::Ok();
 }
 
 Txn* ExecBatch::BeginRead(int logical_db) {

@@ -1,19 +1,29 @@
 // ExecBatch: the storage side of one connection's run of commands between two flushes of
-// its replies. Write commands of a pipelined batch share one Txn and are committed as one
-// RocksDB write (group commit) before any of their replies is sent, so an acknowledged write
-// is always durable under the fsync policy, and a pipeline of N writes costs one WAL append.
+// its replies. Write commands of a pipelined batch share one Txn and become one Mutation,
+// submitted through the storage's Committer (datatypes/committer.h) before any of their
+// replies is sent, so an acknowledged write is always durable under the fsync policy, and a
+// pipeline of N writes costs one WAL append (one log entry, with replication).
 //
-// Isolation: the stripes of every key written stay locked until Commit(), so no other client
-// can read-modify-write a key between a pending write and its commit. Growing the lock set
-// uses try-lock only; if a stripe is busy the batch commits first (releasing everything) and
-// then blocks for the new set, so two batches can never deadlock.
+// Isolation: the stripes of every key written (and the shared db gate) stay held until the
+// mutation is applied, so no other client can read-modify-write a key between a pending
+// write and its commit. Growing the lock set uses try-lock only; if a stripe is busy the
+// batch commits first (releasing everything) and then blocks for the new set, so two
+// batches can never deadlock.
 //
-// Owned by a Connection (or a test); used on one thread only.
+// Commit points: CommitAsync is the connection's one asynchronous commit (end of a read's
+// worth of input, or before blocking). The others wait for their commit on the calling
+// thread: an early commit when the batch is full or a stripe is busy, before a keyless read
+// or EXEC, and inside a MULTI/EXEC block holding the whole store. With LocalCommitter they
+// complete inline; a committer whose done runs later (replication) makes them wait.
+//
+// Owned by a Connection (or a test); used on one thread, except that a done callback may
+// release the held stripes and gate from the committer's thread.
 #pragma once
 
 #include <atomic>
 #include <functional>
 #include <optional>
+#include <memory>
 #include <shared_mutex>
 #include <vector>
 
@@ -29,6 +39,7 @@ class ExecBatch : public KeyEventSink {
 
   explicit ExecBatch(Storage* storage) : storage_(storage) {}
   ~ExecBatch();  // uncommitted writes are dropped (never acknowledged)
+  using Events = MutationEffects;
   ExecBatch(const ExecBatch&) = delete;
   ExecBatch& operator=(const ExecBatch&) = delete;
 
@@ -45,7 +56,10 @@ class ExecBatch : public KeyEventSink {
   // Ends the command started by BeginWrite/BeginRead; a failed command's writes are undone.
   void EndCommand(bool failed);
 
-  bool pending() const { return txn_.has_value(); }
+  // Whether a transaction or held locks wait for a commit.
+  bool pending() const {
+    return txn_.has_value() || !held_.empty() || guard_.owns_lock() || exclusive_.owns_lock();
+  }
 
   // The output the running command replies into (null between commands). A keyspace event
   // records how far that output is when the event is raised (KeyEvent::reply_offset), so a
@@ -56,16 +70,14 @@ class ExecBatch : public KeyEventSink {
     return output_ != nullptr ? output_->size() : KeyEvent::kNoReplyOffset;
   }
 
-  // Events of the pending writes, delivered to the Server after a successful commit (and
+  // Effects of the pending writes, delivered to the Server after a successful commit (and
   // dropped with the writes of a failed command or batch).
-  struct Events {
-    std::vector<std::pair<int, std::string>> modified;  // (logical db, key)
-    std::vector<KeyEvent> notifications;
-  };
   Events& events() { return events_; }
-  // Called with the committed batch's events (set by the Server): `locked` right after the
-  // write while the batch still holds its key locks (WATCH invalidation must happen before
-  // anyone else can lock those keys), `after` once the locks are released.
+  // Called with the committed batch's effects (set by the Server): `locked` right after the
+  // apply while the batch still holds its key locks (WATCH invalidation must happen before
+  // anyone else can lock those keys; may run on the committer's thread), `after` once the
+  // locks are released (by the synchronous commit points; CommitAsync hands the effects to
+  // its done instead, for the connection to deliver on its own thread).
   void set_on_commit(std::function<void(const Events&)> locked,
                      std::function<void(Events&&)> after) {
     on_commit_locked_ = std::move(locked);
@@ -97,16 +109,26 @@ class ExecBatch : public KeyEventSink {
   bool commit_failed() const { return commit_failed_; }
   void clear_commit_failed() { commit_failed_ = false; }
   bool full() const;
-  // Commits pending writes and releases locks and the db guard. On failure nothing of the
-  // batch is applied and its replies must not be sent.
+  // Commits pending writes and releases locks and the db guard, waiting for the outcome. On
+  // failure nothing of the batch is applied and its replies must not be sent.
   Status Commit();
+  // The same without waiting: done(status, effects) runs once the mutation is applied (or
+  // failed), after the locks are released, possibly on another thread; on success the
+  // caller delivers the effects (the `after` callback is not called).
+  using AsyncDone = std::function<void(Status, Events&&)>;
+  void CommitAsync(AsyncDone done);
 
  private:
-  Status Release(bool commit);
+  // Moves the pending mutation and the held locks out, leaving the batch empty; the
+  // returned closure, called with the commit's outcome, runs the locked effects and
+  // releases the locks.
+  struct Held;
+  std::shared_ptr<Held> TakeHeld();
+  static void Finish(Held& held, const Status& st, Events& effects);
 
   Storage* storage_;
-  std::shared_lock<std::shared_mutex> guard_;
-  std::unique_lock<std::shared_mutex> exclusive_;
+  std::shared_lock<SharedGate> guard_;
+  std::unique_lock<SharedGate> exclusive_;
   std::optional<Txn> txn_;
   std::vector<size_t> held_;  // sorted
   bool commit_failed_ = false;

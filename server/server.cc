@@ -22,12 +22,6 @@ using asio::ip::tcp;
 
 namespace {
 
-uint64_t NowMs() {
-  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                   std::chrono::system_clock::now().time_since_epoch())
-                                   .count());
-}
-
 std::string RandomHex(size_t n) {
   std::random_device rd;
   std::string out;
@@ -38,7 +32,8 @@ std::string RandomHex(size_t n) {
 
 }  // namespace
 
-Server::Server(std::unique_ptr<Config> config) : config_(std::move(config)) {
+Server::Server(std::unique_ptr<Config> config, Clock clock)
+    : config_(std::move(config)), clock_(clock ? std::move(clock) : Clock(SystemClockMs)) {
   metrics_ = std::make_unique<Metrics>(*this);
   run_id_ = RandomHex(40);
   start_ms_ = NowMs();
@@ -100,6 +95,7 @@ Status Server::Start() {
 
   StorageOptions so;
   so.dir = config_->GetString("dir");
+  so.clock = clock_;
   so.fsync = ParseFsyncPolicy(config_->GetString("appendfsync")).value_or(FsyncPolicy::kEverySec);
   so.databases = static_cast<int>(config_->GetInt("databases"));
   so.block_cache_bytes = static_cast<size_t>(config_->GetInt("rocksdb-block-cache-size"));
@@ -541,7 +537,7 @@ void Server::Execute(Client& client, std::span<const std::string_view> argv,
     RunHandler(ctx);
     batch.EndCommand(false);
   } else {
-    std::shared_lock<std::shared_mutex> guard(storage_->db_guard());
+    std::shared_lock<SharedGate> guard(storage_->db_guard());
     Txn txn(storage_.get(), client.db, TxnMode::kRead);
     txn.set_event_sink(&batch);  // keymiss events
     ctx.txn = &txn;

@@ -17,6 +17,8 @@
 #include <thread>
 #include <vector>
 
+#include "datatypes/clock.h"
+
 #include <utility>  // before Asio: Boost 1.74 uses std::exchange without it in C++20
 
 #include <boost/asio.hpp>
@@ -56,7 +58,9 @@ struct ServerStats {
 
 class Server {
  public:
-  explicit Server(std::unique_ptr<Config> config);
+  // `clock` is the one wall clock of the server and its storage (SystemClockMs if empty).
+  explicit Server(std::unique_ptr<Config> config, Clock clock = {});
+  uint64_t NowMs() const { return clock_(); }
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
@@ -134,6 +138,7 @@ class Server {
   void StopAll();
 
   std::unique_ptr<Config> config_;
+  Clock clock_;
   std::unique_ptr<Storage> storage_;
   CommandTable commands_;
   ServerStats stats_;

@@ -115,7 +115,7 @@ class StorageTest : public ::testing::Test {
     Metadata meta;
     meta.type = ValueType::kHash;
     meta.expire_at_ms = expire_at_ms;
-    meta.version = storage_->NextVersion();
+    meta.version = txn.NewVersion();
     meta.size = static_cast<uint64_t>(fields);
     txn.Store(key, &rec, meta, "");
     for (int i = 0; i < fields; ++i) {
@@ -320,7 +320,7 @@ TEST_F(StorageTest, CountersStayExactUnderConcurrentWriters) {
       for (int i = 0; i < kKeys; ++i) {
         // Overlapping key names between threads so that stripes really contend.
         std::string key = "k" + std::to_string((i * 7 + t) % kKeys);
-        std::shared_lock<std::shared_mutex> g(storage_->db_guard());
+        std::shared_lock<SharedGate> g(storage_->db_guard());
         auto lock = storage_->locks().LockKey(storage_->PhysicalDb(0), key);
         Txn txn(storage_.get(), 0);
         KeyRecord rec;
@@ -367,7 +367,7 @@ TEST_F(StorageTest, CountersStayExactWhileTheExpiryCycleRacesWithWriters) {
           ASSERT_TRUE(storage_->ReadKey(0, key, &rec).ok());
           continue;
         }
-        std::shared_lock<std::shared_mutex> g(storage_->db_guard());
+        std::shared_lock<SharedGate> g(storage_->db_guard());
         auto lock = storage_->locks().LockKey(storage_->PhysicalDb(0), key);
         Txn txn(storage_.get(), 0);
         KeyRecord rec;
@@ -985,6 +985,12 @@ TEST_F(StorageTest, CompactionReclaimsSubKeysOfDeletedOverwrittenAndExpiredKeys)
   EXPECT_EQ(Elements(0, "deleted", deleted).size(), 50u);
   EXPECT_EQ(Elements(0, "overwritten", old_version).size(), 50u);
 
+  // Compaction never decides by the clock: a key past its deadline keeps its elements until
+  // an expiry mutation deletes it.
+  CompactSubkeys();
+  EXPECT_EQ(Elements(0, "expired", expired).size(), 50u);
+  EXPECT_EQ(storage_->RunExpiryCycle(100), 1u);
+
   CompactSubkeys();
   EXPECT_TRUE(Elements(0, "deleted", deleted).empty());
   EXPECT_TRUE(Elements(0, "overwritten", old_version).empty());
@@ -1047,10 +1053,19 @@ TEST_F(StorageTest, CopyElementsSeesElementsWrittenEarlierInTheSameTxn) {
 
 TEST_F(StorageTest, NextVersionIsMonotonicAcrossReopen) {
   uint64_t a = storage_->NextVersion();
-  uint64_t b = storage_->NextVersion();
+  uint64_t b = WriteHash(0, "h", 1);  // a committed batch records the highest version it used
   EXPECT_LT(a, b);
   Reopen();
   EXPECT_GT(storage_->NextVersion(), b);
+}
+
+TEST_F(StorageTest, CompactionKeepsTheElementsOfAKeyPastItsDeadlineUntilItIsDeleted) {
+  // A store whose clock runs ahead (a replica applying the writer's batches) must not drop
+  // the elements of a key that the writer may still PERSIST.
+  uint64_t v = WriteHash(0, "h", 30, Now() + 10);
+  Advance(3'600'000);
+  CompactSubkeys();
+  EXPECT_EQ(Elements(0, "h", v).size(), 30u);
 }
 
 // ------------------------------------------------------------------ durability

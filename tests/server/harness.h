@@ -59,7 +59,7 @@ using ConfigPairs = std::vector<std::pair<std::string, std::string>>;
 class InProcessServer {
  public:
   // Starts at once; ok() tells whether it did (error() says why not).
-  InProcessServer(const std::string& dir, const ConfigPairs& extra = {});
+  InProcessServer(const std::string& dir, const ConfigPairs& extra = {}, Clock clock = {});
   ~InProcessServer();  // Stop()
   InProcessServer(const InProcessServer&) = delete;
   InProcessServer& operator=(const InProcessServer&) = delete;

@@ -40,7 +40,7 @@ TempDir::~TempDir() {
 
 // ------------------------------------------------------------------ InProcessServer
 
-InProcessServer::InProcessServer(const std::string& dir, const ConfigPairs& extra) {
+InProcessServer::InProcessServer(const std::string& dir, const ConfigPairs& extra, Clock clock) {
   auto config = std::make_unique<Config>();
   ConfigPairs pairs = {{"bind", "127.0.0.1"}, {"port", "0"},           {"dir", dir},
                        {"io-threads", "2"},   {"loglevel", "warning"}, {"tcp-keepalive", "0"},
@@ -60,7 +60,7 @@ InProcessServer::InProcessServer(const std::string& dir, const ConfigPairs& extr
     error_ = "config: " + st.detail();
     return;
   }
-  auto server = std::make_unique<Server>(std::move(config));
+  auto server = std::make_unique<Server>(std::move(config), std::move(clock));
   st = server->Start();
   if (!st.ok()) {
     error_ = "start: " + st.detail();
@@ -510,7 +510,7 @@ void ServerTest::MakeList(const std::string& key, int db) {
   }
   // No list commands (yet): write the key's records directly.
   Storage& st = server().storage();
-  std::shared_lock<std::shared_mutex> guard(st.db_guard());
+  std::shared_lock<SharedGate> guard(st.db_guard());
   auto lock = st.locks().LockKey(st.PhysicalDb(db), key);
   Txn txn(&st, db, TxnMode::kWrite);
   KeyRecord rec;
