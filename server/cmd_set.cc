@@ -200,29 +200,10 @@ void SScan(CommandContext& c) {
   c.reply.BulkArray(r->members);
 }
 
-CommandSpec Row(std::string_view name, int arity, uint32_t flags, int first, int last, int step,
-                CommandHandler h, std::string_view summary, std::string_view since,
-                std::string_view complexity, std::string_view acl, KeysFn keys = nullptr) {
-  CommandSpec s;
-  s.name = name;
-  s.arity = arity;
-  s.flags = flags;
-  s.first_key = first;
-  s.last_key = last;
-  s.step = step;
-  s.handler = h;
-  s.group = "set";
-  s.summary = summary;
-  s.since = since;
-  s.complexity = complexity;
-  s.acl = acl;
-  s.keys = keys;
-  return s;
-}
-
 }  // namespace
 
 void RegisterSetCommands(std::vector<CommandSpec>* out) {
+  const CommandRows Row("set");
   auto& o = *out;
   // Rows as Redis 7.0's COMMAND INFO / COMMAND DOCS describe them.
   o.push_back(Row("sadd", -3, kCmdWrite | kCmdDenyOom | kCmdFast, 1, 1, 1, SAdd,

@@ -449,28 +449,10 @@ void BitFieldRoCmd(CommandContext& c) {
 constexpr uint32_t kRead = kCmdReadOnly;
 constexpr uint32_t kWrite = kCmdWrite | kCmdDenyOom;
 
-CommandSpec Row(std::string_view name, int arity, uint32_t flags, int first, int last, int step,
-                CommandHandler h, std::string_view summary, std::string_view since,
-                std::string_view complexity, std::string_view acl) {
-  CommandSpec s;
-  s.name = name;
-  s.arity = arity;
-  s.flags = flags;
-  s.first_key = first;
-  s.last_key = last;
-  s.step = step;
-  s.handler = h;
-  s.group = "string";
-  s.summary = summary;
-  s.since = since;
-  s.complexity = complexity;
-  s.acl = acl;
-  return s;
-}
-
 }  // namespace
 
 void RegisterStringCommands(std::vector<CommandSpec>* out) {
+  const CommandRows Row("string");
   const std::string_view r = "@read @string @fast", w = "@write @string @fast",
                          ws = "@write @string @slow", rs = "@read @string @slow",
                          wb = "@write @bitmap @slow", rb = "@read @bitmap @slow",

@@ -666,29 +666,10 @@ void ZScan(CommandContext& c) {
   }
 }
 
-CommandSpec Row(std::string_view name, int arity, uint32_t flags, int first, int last, int step,
-                CommandHandler h, std::string_view summary, std::string_view since,
-                std::string_view complexity, std::string_view acl, KeysFn keys = nullptr) {
-  CommandSpec s;
-  s.name = name;
-  s.arity = arity;
-  s.flags = flags;
-  s.first_key = first;
-  s.last_key = last;
-  s.step = step;
-  s.handler = h;
-  s.group = "sorted_set";
-  s.summary = summary;
-  s.since = since;
-  s.complexity = complexity;
-  s.acl = acl;
-  s.keys = keys;
-  return s;
-}
-
 }  // namespace
 
 void RegisterZSetCommands(std::vector<CommandSpec>* out) {
+  const CommandRows Row("sorted_set");
   auto& o = *out;
   constexpr uint32_t kW = kCmdWrite, kR = kCmdReadOnly, kD = kCmdDenyOom, kF = kCmdFast;
   const std::string_view wf = "@write @sortedset @fast", ws = "@write @sortedset @slow",
