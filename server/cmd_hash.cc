@@ -138,7 +138,7 @@ void HRandField(CommandContext& c) {
     return c.reply.Bulk((*r)->field);
   }
   int64_t count = 0;
-  Status st = coll::ParseRangedInt(c.argv[2], -INT64_MAX, INT64_MAX, nullptr, &count);
+  Status st = coll::ParseRangedInt(c.argv[2], -INT64_MAX, INT64_MAX, std::nullopt, &count);
   if (!st.ok()) return c.Error(st);
   bool with_values = false;
   if (c.argv.size() > 4 || (c.argv.size() == 4 && !EqualsIgnoreCase(c.argv[3], "withvalues"))) {
