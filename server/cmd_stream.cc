@@ -18,9 +18,7 @@ using streams::StreamId;
 
 // ------------------------------------------------------------------ parsing helpers
 
-void InvalidId(CommandContext& c) {
-  c.ErrorText(std::string("ERR ") + std::string(streams::kInvalidIdError));
-}
+void InvalidId(CommandContext& c) { c.Error(Code::kInvalidStreamId); }
 
 // A strict id ("-" and "+" rejected), as most commands take.
 std::optional<StreamId> StrictId(CommandContext& c, std::string_view arg,
