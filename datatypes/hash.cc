@@ -166,7 +166,8 @@ Status Restore(Txn& txn, std::string_view key, std::span<const std::string_view>
   HashKey h;
   Status st = Open(txn, key, &h);
   if (!st.ok()) return st;
-  if (h.rec.exists) return Status(Code::kInvalidArgument, "RESTORE onto an existing hash");
+  // The caller removed the key first: finding it here means the storage is inconsistent.
+  if (h.rec.exists) return Status(Code::kStorage, "RESTORE onto an existing hash");
   CreateIfAbsent(txn, &h);
   for (size_t i = 0; !from_listpack && i < pairs.size(); ++i) {
     if (pairs[i].size() > kMaxCompactValue) h.variant = CompoundEncoding::kLarge;
