@@ -11,15 +11,6 @@
 namespace keel {
 namespace {
 
-constexpr char kBitposBitError[] = "The bit argument must be 1 or 0.";
-constexpr char kBitopNotError[] = "BITOP NOT must be called with a single source key.";
-constexpr char kOverflowTypeError[] = "Invalid OVERFLOW type specified";
-constexpr char kBitfieldTypeError[] =
-    "Invalid bitfield type. Use something like i16 u8. Note that u64 is not supported but i64 "
-    "is.";
-constexpr char kBitfieldRoError[] = "BITFIELD_RO only supports the GET subcommand";
-constexpr char kSetRangeOffsetError[] = "offset is out of range";
-
 bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   for (size_t i = 0; i < a.size(); ++i) {
@@ -109,7 +100,7 @@ void NormalizeRange(int64_t total, int64_t* start, int64_t* end) {
 // ---- BITFIELD helpers ----
 
 Result<std::pair<bool, int>> ParseBitfieldType(std::string_view arg) {
-  if (arg.empty()) return Status(Code::kInvalidArgument, kBitfieldTypeError);
+  if (arg.empty()) return Status(Code::kBitfieldType);
   bool is_signed;
   // Redis 7.0 accepts only lower-case prefixes.
   if (arg[0] == 'i') {
@@ -117,11 +108,11 @@ Result<std::pair<bool, int>> ParseBitfieldType(std::string_view arg) {
   } else if (arg[0] == 'u') {
     is_signed = false;
   } else {
-    return Status(Code::kInvalidArgument, kBitfieldTypeError);
+    return Status(Code::kBitfieldType);
   }
   int64_t bits = 0;
   if (!ParseInt64(arg.substr(1), &bits) || bits < 1 || bits > (is_signed ? 64 : 63)) {
-    return Status(Code::kInvalidArgument, kBitfieldTypeError);
+    return Status(Code::kBitfieldType);
   }
   return std::make_pair(is_signed, static_cast<int>(bits));
 }
@@ -326,7 +317,7 @@ Result<int64_t> BitPos(std::string_view v, bool key_exists,
   if (args.empty()) return Code::kSyntax;
   Result<int64_t> bit_arg = ParseIntegerArg(args[0]);
   if (!bit_arg.ok()) return bit_arg.status();
-  if (*bit_arg != 0 && *bit_arg != 1) return Status(Code::kInvalidArgument, kBitposBitError);
+  if (*bit_arg != 0 && *bit_arg != 1) return Status(Code::kBitArgument);
   const int bit = static_cast<int>(*bit_arg);
   if (!key_exists) return int64_t{bit ? -1 : 0};
 
@@ -385,7 +376,7 @@ Result<BitOpKind> ParseBitOp(std::string_view op, size_t num_source_keys) {
     return Code::kSyntax;
   }
   if (kind == BitOpKind::kNot && num_source_keys != 1) {
-    return Status(Code::kInvalidArgument, kBitopNotError);
+    return Status(Code::kBitopNotArity);
   }
   return kind;
 }
@@ -446,7 +437,7 @@ Result<BitfieldCommand> ParseBitfield(std::span<const std::string_view> args, bo
       } else if (EqualsIgnoreCase(mode, "fail")) {
         overflow = BitfieldOverflow::kFail;
       } else {
-        return Status(Code::kInvalidArgument, kOverflowTypeError);
+        return Status(Code::kBitfieldOverflowType);
       }
       continue;
     } else {
@@ -472,7 +463,7 @@ Result<BitfieldCommand> ParseBitfield(std::span<const std::string_view> args, bo
     j += op.kind == BitfieldOp::Kind::kGet ? 2 : 3;
   }
   if (cmd.has_writes) {
-    if (readonly) return Status(Code::kInvalidArgument, kBitfieldRoError);
+    if (readonly) return Status(Code::kBitfieldReadOnly);
     cmd.required_bytes = (highest_write_bit >> 3) + 1;
   }
   return cmd;
@@ -524,7 +515,7 @@ Result<std::string_view> GetRange(std::string_view v, std::span<const std::strin
 Result<uint64_t> ParseSetRangeOffset(std::string_view arg) {
   Result<int64_t> offset = ParseIntegerArg(arg);
   if (!offset.ok()) return offset.status();
-  if (*offset < 0) return Status(Code::kInvalidArgument, kSetRangeOffsetError);
+  if (*offset < 0) return Status(Code::kOffsetOutOfRange);
   return static_cast<uint64_t>(*offset);
 }
 

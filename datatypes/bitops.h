@@ -59,7 +59,7 @@ Result<int64_t> BitCount(std::string_view v, std::span<const std::string_view> a
 // A missing key (key_exists = false) is an infinite run of zeros: 0 for bit 0, -1 for bit 1,
 // whatever the other arguments are. Looking for a 0 in an all-ones range finds the first bit
 // past the range when no end was given, and -1 when an end was given. Errors: kNotInteger,
-// kInvalidArgument "The bit argument must be 1 or 0.", kSyntax.
+// kBitArgument (a bit other than 0 or 1), kSyntax.
 Result<int64_t> BitPos(std::string_view v, bool key_exists, std::span<const std::string_view> args);
 
 // ---- BITOP AND|OR|XOR|NOT destkey key [key ...] ----
@@ -67,8 +67,7 @@ Result<int64_t> BitPos(std::string_view v, bool key_exists, std::span<const std:
 enum class BitOpKind : uint8_t { kAnd, kOr, kXor, kNot };
 
 // Parses the operation name (case-insensitive) given the number of source keys. Errors:
-// kSyntax for an unknown operation, kInvalidArgument
-// "BITOP NOT must be called with a single source key." for NOT with other than one key.
+// kSyntax for an unknown operation, kBitopNotArity for NOT with other than one key.
 Result<BitOpKind> ParseBitOp(std::string_view op, size_t num_source_keys);
 
 // Combines the sources (missing keys passed as empty strings). The result is as long as the
@@ -98,10 +97,8 @@ struct BitfieldCommand {
 
 // Parses the BITFIELD subcommands (args after the key). With `readonly` (BITFIELD_RO), a SET
 // or INCRBY is rejected after the whole command has parsed. Errors, first bad argument wins:
-// kSyntax; kInvalidArgument "Invalid OVERFLOW type specified"; kInvalidArgument "Invalid
-// bitfield type. Use something like i16 u8. Note that u64 is not supported but i64 is.";
-// kBitOffset; kNotInteger (SET/INCRBY value); kInvalidArgument
-// "BITFIELD_RO only supports the GET subcommand".
+// kSyntax; kBitfieldOverflowType; kBitfieldType; kBitOffset; kNotInteger (SET/INCRBY value);
+// kBitfieldReadOnly (a SET or INCRBY in BITFIELD_RO).
 Result<BitfieldCommand> ParseBitfield(std::span<const std::string_view> args, bool readonly,
                                       uint64_t max_bytes = kDefaultProtoMaxBulkLen);
 
@@ -135,8 +132,7 @@ Result<std::string_view> GetRange(std::string_view v, std::span<const std::strin
 
 // ---- SETRANGE key offset value ----
 
-// Parses the SETRANGE offset. Errors: kNotInteger; kInvalidArgument "offset is out of range"
-// for a negative offset.
+// Parses the SETRANGE offset. Errors: kNotInteger; kOffsetOutOfRange for a negative offset.
 Result<uint64_t> ParseSetRangeOffset(std::string_view arg);
 
 // Overwrites *v at `offset` with `value`, zero-padding as needed, and returns the new length.

@@ -199,7 +199,7 @@ Result<uint64_t> ScanPage(Txn& txn, std::string_view key, uint64_t version, std:
 }
 
 Status ParseScanCursor(std::string_view arg, uint64_t* cursor) {
-  const Status invalid(Code::kInvalidArgument, "invalid cursor");
+  const Status invalid(Code::kInvalidCursor);
   bool negative = false;
   if (!arg.empty() && (arg[0] == '-' || arg[0] == '+')) {
     negative = arg[0] == '-';
@@ -251,17 +251,13 @@ Status ParseScanOptions(std::span<const std::string_view> args, ScanOptions* out
   return Status::Ok();
 }
 
-Status ParseRangedInt(std::string_view arg, int64_t min, int64_t max, const char* range_error,
-                      int64_t* out) {
+Status ParseRangedInt(std::string_view arg, int64_t min, int64_t max,
+                      std::optional<Code> range_error, int64_t* out) {
   int64_t v = 0;
-  if (!ParseInt64(arg, &v)) {
-    if (range_error != nullptr) return Status(Code::kInvalidArgument, range_error);
-    return Status(Code::kNotInteger);
-  }
+  if (!ParseInt64(arg, &v)) return Status(range_error.value_or(Code::kNotInteger));
   if (v < min || v > max) {
-    if (range_error != nullptr) return Status(Code::kInvalidArgument, range_error);
-    return Status(Code::kInvalidArgument, "value is out of range, value must between " +
-                                              std::to_string(min) + " and " + std::to_string(max));
+    if (range_error) return Status(*range_error);
+    return Status(Code::kValueNotBetween, std::to_string(min) + " " + std::to_string(max));
   }
   *out = v;
   return Status::Ok();

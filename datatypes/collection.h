@@ -119,10 +119,10 @@ Result<uint64_t> ScanPage(Txn& txn, std::string_view key, uint64_t version, std:
                           uint64_t cursor, size_t count,
                           const std::function<void(std::string_view, std::string_view)>& fn);
 
-// ---- argument parsing shared by the three families (pure; errors carry Redis's text) ----
+// ---- argument parsing shared by the three families (pure) ----
 
 // A SCAN-family cursor, parsed as Redis does with strtoul: an optional sign ("-1" wraps),
-// digits, nothing else. kInvalidArgument "invalid cursor".
+// digits, nothing else. kInvalidCursor otherwise.
 Status ParseScanCursor(std::string_view arg, uint64_t* cursor);
 
 struct ScanOptions {
@@ -133,9 +133,9 @@ struct ScanOptions {
 Status ParseScanOptions(std::span<const std::string_view> args, ScanOptions* out);
 
 // An integer argument within [min, max], as Redis's getRangeLongFromObjectOrReply: with a
-// `range_error`, any failure is kInvalidArgument with that text; without, kNotInteger if it is
-// not an integer and "value is out of range, value must between <min> and <max>" if outside.
-Status ParseRangedInt(std::string_view arg, int64_t min, int64_t max, const char* range_error,
-                      int64_t* out);
+// `range_error` (e.g. kCountNotPositive), any failure is that code; without, kNotInteger if it
+// is not an integer and kValueNotBetween (detail "<min> <max>") if outside.
+Status ParseRangedInt(std::string_view arg, int64_t min, int64_t max,
+                      std::optional<Code> range_error, int64_t* out);
 
 }  // namespace keel::coll

@@ -166,7 +166,8 @@ Status Restore(Txn& txn, std::string_view key, std::span<const std::string_view>
   HashKey h;
   Status st = Open(txn, key, &h);
   if (!st.ok()) return st;
-  if (h.rec.exists) return Status(Code::kInvalidArgument, "RESTORE onto an existing hash");
+  // The caller removed the key first: finding it here means the storage is inconsistent.
+  if (h.rec.exists) return Status(Code::kStorage, "RESTORE onto an existing hash");
   CreateIfAbsent(txn, &h);
   for (size_t i = 0; !from_listpack && i < pairs.size(); ++i) {
     if (pairs[i].size() > kMaxCompactValue) h.variant = CompoundEncoding::kLarge;
@@ -262,9 +263,7 @@ Result<int64_t> IncrBy(Txn& txn, std::string_view key, std::string_view field, i
     if (!st.ok()) return st;
   }
   int64_t value = 0;
-  if (found && !ParseInt64(ValueOf(stored), &value)) {
-    return Status(Code::kInvalidArgument, "hash value is not an integer");
-  }
+  if (found && !ParseInt64(ValueOf(stored), &value)) return Status(Code::kHashNotInteger);
   if ((delta < 0 && value < 0 && delta < INT64_MIN - value) ||
       (delta > 0 && value > 0 && delta > INT64_MAX - value)) {
     return Status(Code::kOverflow);
@@ -290,9 +289,7 @@ Result<std::string> IncrByFloat(Txn& txn, std::string_view key, std::string_view
     if (!st.ok()) return st;
   }
   long double value = 0;
-  if (found && !ParseLongDouble(ValueOf(stored), &value)) {
-    return Status(Code::kInvalidArgument, "hash value is not a float");
-  }
+  if (found && !ParseLongDouble(ValueOf(stored), &value)) return Status(Code::kHashNotFloat);
   value += delta;
   if (std::isnan(value) || std::isinf(value)) return Status(Code::kNanOrInfinity);
   std::string text = FormatLongDouble(value);

@@ -69,10 +69,10 @@ Result<bool> Exists(Txn& txn, std::string_view key, std::string_view field);
 // HGETALL / HKEYS / HVALS: every field, in insertion order while compact.
 Result<std::vector<FieldValue>> GetAll(Txn& txn, std::string_view key);
 
-// HINCRBY: kInvalidArgument "hash value is not an integer", kOverflow.
+// HINCRBY: kHashNotInteger (the stored value is not an integer), kOverflow.
 Result<int64_t> IncrBy(Txn& txn, std::string_view key, std::string_view field, int64_t delta);
-// HINCRBYFLOAT: returns the new value as stored; kInvalidArgument "hash value is not a
-// float", kNanOrInfinity.
+// HINCRBYFLOAT: returns the new value as stored; kHashNotFloat (the stored value is not a
+// float), kNanOrInfinity.
 Result<std::string> IncrByFloat(Txn& txn, std::string_view key, std::string_view field,
                                 long double delta);
 

@@ -9,12 +9,6 @@
 namespace keel {
 namespace {
 
-constexpr char kLenAndIdxError[] = "If you want both the length and indexes, please just use IDX.";
-constexpr char kTooLongError[] = "String too long for LCS";
-constexpr char kBudgetError[] =
-    "Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len";
-constexpr char kAllocError[] = "Insufficient memory, failed allocating transient memory for LCS";
-
 // Redis keeps LCS lengths in uint32 and refuses strings that could overflow them.
 constexpr uint64_t kMaxLcsInput = 0xFFFFFFFFull - 1;
 
@@ -65,20 +59,20 @@ Result<LcsOptions> ParseLcsOptions(std::span<const std::string_view> args) {
       return Code::kSyntax;
     }
   }
-  if (options.idx && options.len) return Status(Code::kInvalidArgument, kLenAndIdxError);
+  if (options.idx && options.len) return Code::kLcsLenAndIdx;
   return options;
 }
 
 Result<LcsResult> ComputeLcs(std::string_view a, std::string_view b, const LcsOptions& options,
                              uint64_t max_bytes) {
   if (a.size() >= kMaxLcsInput || b.size() >= kMaxLcsInput) {
-    return Status(Code::kInvalidArgument, kTooLongError);
+    return Code::kLcsTooLong;
   }
   const uint64_t alen = a.size();
   const uint64_t blen = b.size();
   // (alen+1) * (blen+1) < 2^64 given the checks above; the table holds 4-byte cells.
   const uint64_t cells = (alen + 1) * (blen + 1);
-  if (cells > max_bytes / sizeof(uint32_t)) return Status(Code::kInvalidArgument, kBudgetError);
+  if (cells > max_bytes / sizeof(uint32_t)) return Code::kLcsOverBudget;
 
   LcsResult result;
   result.with_match_len = options.with_match_len;
@@ -91,7 +85,7 @@ Result<LcsResult> ComputeLcs(std::string_view a, std::string_view b, const LcsOp
 
   // table[i * (blen + 1) + j] = LCS length of a[0, i) and b[0, j).
   std::unique_ptr<uint32_t[]> table(new (std::nothrow) uint32_t[cells]);
-  if (!table) return Status(Code::kInvalidArgument, kAllocError);
+  if (!table) return Code::kLcsAllocFailed;
   const uint64_t row = blen + 1;
   auto at = [&](uint64_t i, uint64_t j) -> uint32_t& { return table[i * row + j]; };
   for (uint64_t j = 0; j <= blen; ++j) at(0, j) = 0;

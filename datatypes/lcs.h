@@ -17,10 +17,6 @@
 
 namespace keel {
 
-// Redis checks the key types before anything else; when either key holds a non-string it
-// replies with this text (after "ERR "), not with WRONGTYPE.
-inline constexpr char kLcsWrongTypeError[] = "The specified keys must contain string values";
-
 struct LcsOptions {
   bool len = false;             // LEN: reply with the length only
   bool idx = false;             // IDX: reply with the match ranges
@@ -29,8 +25,7 @@ struct LcsOptions {
 };
 
 // Parses the options after the two keys. Errors: kSyntax (unknown option, MINMATCHLEN without
-// a value), kNotInteger (MINMATCHLEN value), kInvalidArgument
-// "If you want both the length and indexes, please just use IDX.".
+// a value), kNotInteger (MINMATCHLEN value), kLcsLenAndIdx (both LEN and IDX given).
 Result<LcsOptions> ParseLcsOptions(std::span<const std::string_view> args);
 
 // One common run of bytes: a[a_start..a_end] == b[b_start..b_end], bounds inclusive.
@@ -55,11 +50,11 @@ struct LcsResult {
   std::vector<LcsMatch> matches;  // kIdx only, in Redis order: from the end of the strings
 };
 
-// Computes the LCS of `a` and `b` (missing keys passed as empty strings). Errors, all
-// kInvalidArgument: "String too long for LCS" (either string of 2^32 - 2 bytes or more);
-// "Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len" when the
+// Computes the LCS of `a` and `b` (missing keys passed as empty strings). Errors:
+// kLcsTooLong (either string of 2^32 - 2 bytes or more); kLcsOverBudget when the
 // (|a|+1) * (|b|+1) * 4-byte table would exceed `max_bytes` (pass proto-max-bulk-len);
-// "Insufficient memory, failed allocating transient memory for LCS" if allocation fails.
+// kLcsAllocFailed if allocation fails. (Redis checks the key types before anything else and
+// replies kLcsWrongType, not WRONGTYPE, when either key holds a non-string: the server's job.)
 Result<LcsResult> ComputeLcs(std::string_view a, std::string_view b, const LcsOptions& options,
                              uint64_t max_bytes);
 

@@ -48,10 +48,6 @@ inline constexpr uint8_t kRdbTypeStreamListpacks2 = 19;
 // True for every object type byte RDB version 10 defines (0-7 and 9-19).
 bool IsRdbObjectType(uint8_t type);
 
-// Redis's text (after "ERR ") for a payload whose checksum is right but whose object cannot
-// be decoded (Code::kBadDataFormat).
-inline constexpr char kBadDataFormatError[] = "Bad data format";
-
 // CRC-64/Jones as in Redis crc64.c: Crc64(0, "123456789") == 0xe9c6d914c4b8d9ca. Pass the
 // previous result as `crc` to checksum data in pieces.
 uint64_t Crc64(uint64_t crc, std::string_view data);

@@ -16,26 +16,52 @@ namespace keel {
 
 enum class Code : uint8_t {
   kOk = 0,
-  kNotFound,          // internal: the key or element does not exist (mostly not an error reply)
-  kWrongType,         // WRONGTYPE Operation against a key holding the wrong kind of value
-  kNotInteger,        // value is not an integer or out of range
-  kNotFloat,          // value is not a valid float
-  kOverflow,          // increment or decrement would overflow
-  kNanOrInfinity,     // increment would produce NaN or Infinity
-  kSyntax,            // syntax error
-  kOutOfRange,        // index out of range
-  kNoSuchKey,         // no such key
-  kBitOffset,         // bit offset is not an integer or out of range
-  kBitValue,          // bit is not an integer or out of range
-  kStringTooLong,     // string exceeds maximum allowed size (proto-max-bulk-len)
-  kInvalidExpire,     // invalid expire time in '<command>' command
-  kBusyKey,           // BUSYKEY Target key name already exists.
-  kBadDumpPayload,    // DUMP payload version or checksum are wrong
-  kBadDataFormat,     // Bad data format (a DUMP payload whose object is malformed)
-  kInvalidDbIndex,    // DB index is out of range
-  kSameObject,        // source and destination objects are the same
-  kInvalidArgument,   // a command-specific error; detail holds the text after "ERR "
-  kStorage,           // the storage engine failed; detail holds its message
+  kNotFound,         // internal: the key or element does not exist (mostly not an error reply)
+  kWrongType,        // WRONGTYPE Operation against a key holding the wrong kind of value
+  kNotInteger,       // value is not an integer or out of range
+  kNotFloat,         // value is not a valid float
+  kOverflow,         // increment or decrement would overflow
+  kNanOrInfinity,    // increment would produce NaN or Infinity
+  kSyntax,           // syntax error
+  kOutOfRange,       // index out of range
+  kNoSuchKey,        // no such key
+  kBitOffset,        // bit offset is not an integer or out of range
+  kBitValue,         // bit is not an integer or out of range
+  kStringTooLong,    // string exceeds maximum allowed size (proto-max-bulk-len)
+  kInvalidExpire,    // invalid expire time in '<command>' command
+  kBusyKey,          // BUSYKEY Target key name already exists.
+  kBadDumpPayload,   // DUMP payload version or checksum are wrong
+  kBadDataFormat,    // Bad data format (a DUMP payload whose object is malformed)
+  kInvalidDbIndex,   // DB index is out of range
+  kSameObject,       // source and destination objects are the same
+  kInvalidArgument,  // other bad arguments (server-built errors); detail: the text after "ERR "
+  kStorage,          // the storage engine failed; detail holds its message
+  // Command-specific errors (texts after "ERR "), appended so the values above keep their numbers.
+  kBitArgument,           // The bit argument must be 1 or 0.
+  kBitopNotArity,         // BITOP NOT must be called with a single source key.
+  kBitfieldOverflowType,  // Invalid OVERFLOW type specified
+  kBitfieldType,          // Invalid bitfield type. Use something like i16 u8. Note that u64 ...
+  kBitfieldReadOnly,      // BITFIELD_RO only supports the GET subcommand
+  kOffsetOutOfRange,      // offset is out of range (SETRANGE)
+  kLcsWrongType,          // The specified keys must contain string values
+  kLcsLenAndIdx,          // If you want both the length and indexes, please just use IDX.
+  kLcsTooLong,            // String too long for LCS
+  kLcsOverBudget,         // Insufficient memory, transient memory for LCS exceeds proto-max-...
+  kLcsAllocFailed,        // Insufficient memory, failed allocating transient memory for LCS
+  kHashNotInteger,        // hash value is not an integer
+  kHashNotFloat,          // hash value is not a float
+  kScoreNaN,              // resulting score is not a number (NaN)
+  kInvalidCursor,         // invalid cursor
+  kValueNotBetween,       // value is out of range, value must between A and B; detail "A B"
+  kValueNotPositive,      // value is out of range, must be positive
+  kNumkeysNotPositive,    // numkeys should be greater than 0
+  kCountNotPositive,      // count should be greater than 0
+  kLimitNegative,         // LIMIT can't be negative
+  kInvalidStreamId,       // Invalid stream ID specified as stream command argument
+  kStreamIdTooSmall,      // The ID specified in XADD is equal or smaller than the target ...
+  kStreamExhausted,       // The stream has exhausted the last possible ID, unable to add ...
+  kSetIdTooSmall,         // The ID specified in XSETID is smaller than the target stream top item
+  kSetIdEntriesTooSmall,  // The entries_added specified in XSETID is smaller than the target ...
 };
 
 class [[nodiscard]] Status {
@@ -57,9 +83,9 @@ class [[nodiscard]] Status {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Result(T value) : v_(std::move(value)) {}         // NOLINT(google-explicit-constructor)
   Result(Status status) : v_(std::move(status)) {}  // NOLINT(google-explicit-constructor)
-  Result(Code code) : v_(Status(code)) {}  // NOLINT(google-explicit-constructor)
+  Result(Code code) : v_(Status(code)) {}           // NOLINT(google-explicit-constructor)
 
   bool ok() const { return std::holds_alternative<T>(v_); }
   const T& value() const& { return std::get<T>(v_); }

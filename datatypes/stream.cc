@@ -458,11 +458,6 @@ Status LastValid(Txn& txn, std::string_view key, const State& st, StreamId* out)
   return Status::Ok();
 }
 
-Status TooSmallId() {
-  return Status(Code::kInvalidArgument,
-                "The ID specified in XADD is equal or smaller than the target stream top item");
-}
-
 }  // namespace
 
 Result<std::optional<StreamInfo>> GetInfo(Txn& txn, std::string_view key) {
@@ -496,8 +491,7 @@ Result<AddResult> Add(Txn& txn, std::string_view key, const AddArgs& args,
   }
   StreamId last = st.meta.last_id;
   if (last == StreamId::Max()) {
-    return Status(Code::kInvalidArgument,
-                  "The stream has exhausted the last possible ID, unable to add more items");
+    return Status(Code::kStreamExhausted);
   }
   StreamId id;
   if (!args.id_given) {
@@ -514,10 +508,10 @@ Result<AddResult> Add(Txn& txn, std::string_view key, const AddArgs& args,
     } else if (args.id.ms == last.ms && last.seq != UINT64_MAX) {
       id = {last.ms, last.seq + 1};
     } else {
-      return TooSmallId();
+      return Status(Code::kStreamIdTooSmall);
     }
   } else {
-    if (args.id <= last) return TooSmallId();
+    if (args.id <= last) return Status(Code::kStreamIdTooSmall);
     id = args.id;
   }
   s = NodeAppend(txn, key, &st, id, fields);
@@ -610,14 +604,9 @@ Status SetId(Txn& txn, std::string_view key, StreamId last_id, int64_t entries_a
     StreamId top;
     s = LastValid(txn, key, st, &top);
     if (!s.ok()) return s;
-    if (last_id < top) {
-      return Status(Code::kInvalidArgument,
-                    "The ID specified in XSETID is smaller than the target stream top item");
-    }
+    if (last_id < top) return Status(Code::kSetIdTooSmall);
     if (entries_added >= 0 && st.length > static_cast<uint64_t>(entries_added)) {
-      return Status(Code::kInvalidArgument,
-                    "The entries_added specified in XSETID is smaller than the target stream "
-                    "length");
+      return Status(Code::kSetIdEntriesTooSmall);
     }
   }
   st.meta.last_id = last_id;

@@ -54,12 +54,8 @@ struct IdSyntax {
   bool allow_auto_seq = false;   // accept "ms-*"
 };
 // Parses a stream id as Redis does (ms and seq as unsigned 64-bit numbers, "-" = 0-0,
-// "+" = max). nullopt = "Invalid stream ID specified as stream command argument".
+// "+" = max). nullopt = an invalid id (the server replies Code::kInvalidStreamId).
 std::optional<ParsedId> ParseId(std::string_view text, const IdSyntax& syntax);
-
-// The error texts (after "ERR ") shared by the command shells.
-inline constexpr std::string_view kInvalidIdError =
-    "Invalid stream ID specified as stream command argument";
 
 // ------------------------------------------------------------------ entries
 
@@ -105,8 +101,8 @@ struct AddResult {
   StreamId id;
   int64_t trimmed = 0;
 };
-// XADD. `fields` is field, value, ... (even, non-empty). Errors: kWrongType, and
-// kInvalidArgument with Redis's text for ids that are too small or exhausted.
+// XADD. `fields` is field, value, ... (even, non-empty). Errors: kWrongType,
+// kStreamIdTooSmall (an id not above the top item), kStreamExhausted (the last id is max).
 Result<AddResult> Add(Txn& txn, std::string_view key, const AddArgs& args,
                       std::span<const std::string_view> fields);
 
@@ -124,7 +120,8 @@ Result<std::vector<Entry>> Range(Txn& txn, std::string_view key, StreamId start,
 Result<int64_t> Delete(Txn& txn, std::string_view key, std::span<const StreamId> ids);
 
 // XSETID. entries_added < 0 and a zero max_deleted mean "not given". Errors: kNoSuchKey,
-// kWrongType, kInvalidArgument with Redis's texts.
+// kWrongType, kSetIdTooSmall (last_id below the top item), kSetIdEntriesTooSmall
+// (entries_added below the length).
 Status SetId(Txn& txn, std::string_view key, StreamId last_id, int64_t entries_added,
              StreamId max_deleted);
 

@@ -134,7 +134,7 @@ Result<int64_t> Append(Txn& txn, std::string_view key, std::string_view suffix,
 
 Result<int64_t> SetRange(Txn& txn, std::string_view key, int64_t offset, std::string_view value,
                          uint64_t max_bytes) {
-  if (offset < 0) return Status(Code::kInvalidArgument, "offset is out of range");
+  if (offset < 0) return Status(Code::kOffsetOutOfRange);
   KeyRecord rec;
   std::string current;
   Status st = LoadString(txn, key, &rec, &current);

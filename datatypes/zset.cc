@@ -583,9 +583,7 @@ Result<AddOutcome> Add(Txn& txn, std::string_view key, std::span<const ScoreMemb
       double score = item.score;
       if (options.incr) {
         score += current;
-        if (std::isnan(score)) {
-          return Status(Code::kInvalidArgument, "resulting score is not a number (NaN)");
-        }
+        if (std::isnan(score)) return Status(Code::kScoreNaN);
       }
       if ((options.lt && score >= current) || (options.gt && score <= current)) continue;
       ++out.processed;

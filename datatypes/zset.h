@@ -82,8 +82,8 @@ struct AddOutcome {
   int64_t processed = 0;  // members not skipped by NX/XX/GT/LT
   double score = 0;       // the last processed member's new score (the INCR reply)
 };
-// ZADD / ZINCRBY. A NaN result of INCR is kInvalidArgument "resulting score is not a number
-// (NaN)". With `xx` and an absent key nothing is created.
+// ZADD / ZINCRBY. A NaN result of INCR is kScoreNaN. With `xx` and an absent key nothing is
+// created.
 Result<AddOutcome> Add(Txn& txn, std::string_view key, std::span<const ScoreMemberArg> items,
                        const AddOptions& options);
 

@@ -138,7 +138,7 @@ void HRandField(CommandContext& c) {
     return c.reply.Bulk((*r)->field);
   }
   int64_t count = 0;
-  Status st = coll::ParseRangedInt(c.argv[2], -INT64_MAX, INT64_MAX, nullptr, &count);
+  Status st = coll::ParseRangedInt(c.argv[2], -INT64_MAX, INT64_MAX, std::nullopt, &count);
   if (!st.ok()) return c.Error(st);
   bool with_values = false;
   if (c.argv.size() > 4 || (c.argv.size() == 4 && !EqualsIgnoreCase(c.argv[3], "withvalues"))) {
@@ -192,28 +192,10 @@ void HScan(CommandContext& c) {
   }
 }
 
-CommandSpec Row(std::string_view name, int arity, uint32_t flags, int first, int last, int step,
-                CommandHandler h, std::string_view summary, std::string_view since,
-                std::string_view complexity, std::string_view acl) {
-  CommandSpec s;
-  s.name = name;
-  s.arity = arity;
-  s.flags = flags;
-  s.first_key = first;
-  s.last_key = last;
-  s.step = step;
-  s.handler = h;
-  s.group = "hash";
-  s.summary = summary;
-  s.since = since;
-  s.complexity = complexity;
-  s.acl = acl;
-  return s;
-}
-
 }  // namespace
 
 void RegisterHashCommands(std::vector<CommandSpec>* out) {
+  const CommandRows Row("hash");
   auto& o = *out;
   // Rows as Redis 7.0's COMMAND INFO / COMMAND DOCS describe them.
   o.push_back(Row("hset", -4, kCmdWrite | kCmdDenyOom | kCmdFast, 1, 1, 1, HSet,

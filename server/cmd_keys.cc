@@ -390,31 +390,13 @@ void ObjectHelp(CommandContext& c) {
   for (const char* l : kLines) c.reply.SimpleString(l);
 }
 
-CommandSpec Row(std::string_view name, int arity, uint32_t flags, int first, int last, int step,
-                CommandHandler h, std::string_view summary, std::string_view since,
-                std::string_view complexity, std::string_view acl) {
-  CommandSpec s;
-  s.name = name;
-  s.arity = arity;
-  s.flags = flags;
-  s.first_key = first;
-  s.last_key = last;
-  s.step = step;
-  s.handler = h;
-  s.group = "generic";
-  s.summary = summary;
-  s.since = since;
-  s.complexity = complexity;
-  s.acl = acl;
-  return s;
-}
-
 constexpr uint32_t kRead = kCmdReadOnly;
 constexpr uint32_t kWrite = kCmdWrite;
 
 }  // namespace
 
 void RegisterKeyCommands(std::vector<CommandSpec>* out) {
+  const CommandRows Row("generic");
   const std::string_view rf = "@keyspace @read @fast", wf = "@keyspace @write @fast",
                          ws = "@keyspace @write @slow", rs = "@keyspace @read @slow";
   auto& o = *out;

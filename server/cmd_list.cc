@@ -416,28 +416,10 @@ std::vector<size_t> BLMPopKeys(std::span<const std::string_view> argv) {
 constexpr uint32_t kRead = kCmdReadOnly;
 constexpr uint32_t kWrite = kCmdWrite;
 
-CommandSpec Row(std::string_view name, int arity, uint32_t flags, int first, int last, int step,
-                CommandHandler h, std::string_view summary, std::string_view since,
-                std::string_view complexity, std::string_view acl) {
-  CommandSpec s;
-  s.name = name;
-  s.arity = arity;
-  s.flags = flags;
-  s.first_key = first;
-  s.last_key = last;
-  s.step = step;
-  s.handler = h;
-  s.group = "list";
-  s.summary = summary;
-  s.since = since;
-  s.complexity = complexity;
-  s.acl = acl;
-  return s;
-}
-
 }  // namespace
 
 void RegisterListCommands(std::vector<CommandSpec>* out) {
+  const CommandRows Row("list");
   const std::string_view wf = "@write @list @fast", rf = "@read @list @fast",
                          ws = "@write @list @slow", rs = "@read @list @slow",
                          wb = "@write @list @slow @blocking";

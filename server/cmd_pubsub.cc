@@ -151,54 +151,70 @@ constexpr uint32_t kPub = kCmdPubSub | kCmdLoading | kCmdStale | kCmdFast | kCmd
                           kCmdNoStorage;
 constexpr uint32_t kIntro = kCmdPubSub | kCmdLoading | kCmdStale | kCmdNoStorage;
 
-CommandSpec Row(std::string_view name, int arity, uint32_t flags, CommandHandler h,
-                std::string_view summary, std::string_view since, std::string_view complexity,
-                std::string_view acl) {
-  CommandSpec s;
-  s.name = name;
-  s.arity = arity;
-  s.flags = flags;
-  s.handler = h;
-  s.group = "pubsub";
-  s.summary = summary;
-  s.since = since;
-  s.complexity = complexity;
-  s.acl = acl;
-  return s;
-}
-
 }  // namespace
 
 void RegisterPubSubCommands(std::vector<CommandSpec>* out) {
+  const CommandRows Row("pubsub");
   auto& o = *out;
-  o.push_back(Row("subscribe", -2, kSubFlags, Subscribe, "Listen for messages published to the given channels", "2.0.0", "O(N) where N is the number of channels to subscribe to.", "@pubsub @slow"));
-  o.push_back(Row("unsubscribe", -1, kSubFlags, Unsubscribe, "Stop listening for messages posted to the given channels", "2.0.0", "O(N) where N is the number of clients already subscribed to a channel.", "@pubsub @slow"));
-  o.push_back(Row("psubscribe", -2, kSubFlags, PSubscribe, "Listen for messages published to channels matching the given patterns", "2.0.0", "O(N) where N is the number of patterns the client is already subscribed to.", "@pubsub @slow"));
-  o.push_back(Row("punsubscribe", -1, kSubFlags, PUnsubscribe, "Stop listening for messages posted to channels matching the given patterns", "2.0.0", "O(N+M) where N is the number of patterns the client is already subscribed and M is the number of total patterns subscribed in the system (by any client).", "@pubsub @slow"));
-  CommandSpec ss = Row("ssubscribe", -2, kSubFlags, SSubscribe, "Listen for messages published to the given shard channels", "7.0.0", "O(N) where N is the number of shard channels to subscribe to.", "@pubsub @slow");
-  ss.first_key = 1;
-  ss.last_key = -1;
-  ss.step = 1;
-  o.push_back(std::move(ss));
-  CommandSpec su = Row("sunsubscribe", -1, kSubFlags, SUnsubscribe, "Stop listening for messages posted to the given shard channels", "7.0.0", "O(N) where N is the number of clients already subscribed to a shard channel.", "@pubsub @slow");
-  su.first_key = 1;
-  su.last_key = -1;
-  su.step = 1;
-  o.push_back(std::move(su));
-  o.push_back(Row("publish", 3, kPub, Publish, "Post a message to a channel", "2.0.0", "O(N+M) where N is the number of clients subscribed to the receiving channel and M is the total number of subscribed patterns (by any client).", "@pubsub @fast"));
-  CommandSpec sp = Row("spublish", 3, kPub, SPublish, "Post a message to a shard channel", "7.0.0", "O(N) where N is the number of clients subscribed to the receiving shard channel.", "@pubsub @fast");
-  sp.first_key = 1;
-  sp.last_key = 1;
-  sp.step = 1;
-  o.push_back(std::move(sp));
-  CommandSpec ps = Row("pubsub", -2, kCmdNoStorage, nullptr, "A container for Pub/Sub commands", "2.8.0", "Depends on subcommand.", "@slow");
+  o.push_back(Row("subscribe", -2, kSubFlags, 0, 0, 0, Subscribe,
+                  "Listen for messages published to the given channels", "2.0.0",
+                  "O(N) where N is the number of channels to subscribe to.", "@pubsub @slow"));
+  o.push_back(Row("unsubscribe", -1, kSubFlags, 0, 0, 0, Unsubscribe,
+                  "Stop listening for messages posted to the given channels", "2.0.0",
+                  "O(N) where N is the number of clients already subscribed to a channel.",
+                  "@pubsub @slow"));
+  o.push_back(Row("psubscribe", -2, kSubFlags, 0, 0, 0, PSubscribe,
+                  "Listen for messages published to channels matching the given patterns", "2.0.0",
+                  "O(N) where N is the number of patterns the client is already subscribed to.",
+                  "@pubsub @slow"));
+  o.push_back(Row("punsubscribe", -1, kSubFlags, 0, 0, 0, PUnsubscribe,
+                  "Stop listening for messages posted to channels matching the given patterns",
+                  "2.0.0",
+                  "O(N+M) where N is the number of patterns the client is already subscribed and M "
+                  "is the number of total patterns subscribed in the system (by any client).",
+                  "@pubsub @slow"));
+  o.push_back(Row("ssubscribe", -2, kSubFlags, 1, -1, 1, SSubscribe,
+                  "Listen for messages published to the given shard channels", "7.0.0",
+                  "O(N) where N is the number of shard channels to subscribe to.",
+                  "@pubsub @slow"));
+  o.push_back(Row("sunsubscribe", -1, kSubFlags, 1, -1, 1, SUnsubscribe,
+                  "Stop listening for messages posted to the given shard channels", "7.0.0",
+                  "O(N) where N is the number of clients already subscribed to a shard channel.",
+                  "@pubsub @slow"));
+  o.push_back(Row("publish", 3, kPub, 0, 0, 0, Publish, "Post a message to a channel", "2.0.0",
+                  "O(N+M) where N is the number of clients subscribed to the receiving channel and "
+                  "M is the total number of subscribed patterns (by any client).",
+                  "@pubsub @fast"));
+  o.push_back(
+      Row("spublish", 3, kPub, 1, 1, 1, SPublish, "Post a message to a shard channel", "7.0.0",
+          "O(N) where N is the number of clients subscribed to the receiving shard channel.",
+          "@pubsub @fast"));
+  CommandSpec ps =
+      Row("pubsub", -2, kCmdNoStorage, 0, 0, 0, nullptr, "A container for Pub/Sub commands",
+          "2.8.0", "Depends on subcommand.", "@slow");
   ps.subcommands = {
-      Row("pubsub|channels", -2, kIntro, PubSubChannels, "List active channels", "2.8.0", "O(N) where N is the number of active channels, and assuming constant time pattern matching (relatively short channels and patterns)", "@pubsub @slow"),
-      Row("pubsub|numsub", -2, kIntro, PubSubNumSub, "Get the count of subscribers for channels", "2.8.0", "O(N) for the NUMSUB subcommand, where N is the number of requested channels", "@pubsub @slow"),
-      Row("pubsub|numpat", 2, kIntro, PubSubNumPat, "Get the count of unique patterns pattern subscriptions", "2.8.0", "O(1)", "@pubsub @slow"),
-      Row("pubsub|shardchannels", -2, kIntro, PubSubShardChannels, "List active shard channels", "7.0.0", "O(N) where N is the number of active shard channels, and assuming constant time pattern matching (relatively short shard channels).", "@pubsub @slow"),
-      Row("pubsub|shardnumsub", -2, kIntro, PubSubShardNumSub, "Get the count of subscribers for shard channels", "7.0.0", "O(N) for the SHARDNUMSUB subcommand, where N is the number of requested shard channels", "@pubsub @slow"),
-      Row("pubsub|help", 2, kIntro, PubSubHelp, "Show helpful text about the different subcommands", "6.2.0", "O(1)", "@slow"),
+      Row("pubsub|channels", -2, kIntro, 0, 0, 0, PubSubChannels, "List active channels", "2.8.0",
+          "O(N) where N is the number of active channels, and assuming constant time pattern "
+          "matching (relatively short channels and patterns)",
+          "@pubsub @slow"),
+      Row("pubsub|numsub", -2, kIntro, 0, 0, 0, PubSubNumSub,
+          "Get the count of subscribers for channels", "2.8.0",
+          "O(N) for the NUMSUB subcommand, where N is the number of requested channels",
+          "@pubsub @slow"),
+      Row("pubsub|numpat", 2, kIntro, 0, 0, 0, PubSubNumPat,
+          "Get the count of unique patterns pattern subscriptions", "2.8.0", "O(1)",
+          "@pubsub @slow"),
+      Row("pubsub|shardchannels", -2, kIntro, 0, 0, 0, PubSubShardChannels,
+          "List active shard channels", "7.0.0",
+          "O(N) where N is the number of active shard channels, and assuming constant time pattern "
+          "matching (relatively short shard channels).",
+          "@pubsub @slow"),
+      Row("pubsub|shardnumsub", -2, kIntro, 0, 0, 0, PubSubShardNumSub,
+          "Get the count of subscribers for shard channels", "7.0.0",
+          "O(N) for the SHARDNUMSUB subcommand, where N is the number of requested shard channels",
+          "@pubsub @slow"),
+      Row("pubsub|help", 2, kIntro, 0, 0, 0, PubSubHelp,
+          "Show helpful text about the different subcommands", "6.2.0", "O(1)", "@slow"),
   };
   o.push_back(std::move(ps));
 }

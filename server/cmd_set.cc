@@ -72,7 +72,7 @@ void SRandMember(CommandContext& c) {
     return c.reply.Bulk(**r);
   }
   int64_t count = 0;
-  Status st = coll::ParseRangedInt(c.argv[2], -INT64_MAX, INT64_MAX, nullptr, &count);
+  Status st = coll::ParseRangedInt(c.argv[2], -INT64_MAX, INT64_MAX, std::nullopt, &count);
   if (!st.ok()) return c.Error(st);
   if (count < -coll::kMaxRandomReply) {
     return c.ErrorText("ERR count is too large: Keel returns at most 100000000 random members");
@@ -87,8 +87,7 @@ void SPop(CommandContext& c) {
   std::optional<uint64_t> count;
   if (c.argv.size() == 3) {
     int64_t n = 0;
-    Status st = coll::ParseRangedInt(c.argv[2], 0, INT64_MAX,
-                                     "value is out of range, must be positive", &n);
+    Status st = coll::ParseRangedInt(c.argv[2], 0, INT64_MAX, Code::kValueNotPositive, &n);
     if (!st.ok()) return c.Error(st);
     count = static_cast<uint64_t>(n);
   }
@@ -154,8 +153,7 @@ std::vector<size_t> SInterCardKeys(std::span<const std::string_view> argv) {
 
 void SInterCard(CommandContext& c) {
   int64_t numkeys = 0;
-  Status st =
-      coll::ParseRangedInt(c.argv[1], 1, INT64_MAX, "numkeys should be greater than 0", &numkeys);
+  Status st = coll::ParseRangedInt(c.argv[1], 1, INT64_MAX, Code::kNumkeysNotPositive, &numkeys);
   if (!st.ok()) return c.Error(st);
   if (numkeys > static_cast<int64_t>(c.argv.size()) - 2) {
     return c.ErrorText("ERR Number of keys can't be greater than number of args");
@@ -163,7 +161,7 @@ void SInterCard(CommandContext& c) {
   int64_t limit = 0;
   for (size_t j = 2 + static_cast<size_t>(numkeys); j < c.argv.size(); ++j) {
     if (EqualsIgnoreCase(c.argv[j], "limit") && j + 1 < c.argv.size()) {
-      st = coll::ParseRangedInt(c.argv[++j], 0, INT64_MAX, "LIMIT can't be negative", &limit);
+      st = coll::ParseRangedInt(c.argv[++j], 0, INT64_MAX, Code::kLimitNegative, &limit);
       if (!st.ok()) return c.Error(st);
     } else {
       return c.Error(Code::kSyntax);
@@ -200,29 +198,10 @@ void SScan(CommandContext& c) {
   c.reply.BulkArray(r->members);
 }
 
-CommandSpec Row(std::string_view name, int arity, uint32_t flags, int first, int last, int step,
-                CommandHandler h, std::string_view summary, std::string_view since,
-                std::string_view complexity, std::string_view acl, KeysFn keys = nullptr) {
-  CommandSpec s;
-  s.name = name;
-  s.arity = arity;
-  s.flags = flags;
-  s.first_key = first;
-  s.last_key = last;
-  s.step = step;
-  s.handler = h;
-  s.group = "set";
-  s.summary = summary;
-  s.since = since;
-  s.complexity = complexity;
-  s.acl = acl;
-  s.keys = keys;
-  return s;
-}
-
 }  // namespace
 
 void RegisterSetCommands(std::vector<CommandSpec>* out) {
+  const CommandRows Row("set");
   auto& o = *out;
   // Rows as Redis 7.0's COMMAND INFO / COMMAND DOCS describe them.
   o.push_back(Row("sadd", -3, kCmdWrite | kCmdDenyOom | kCmdFast, 1, 1, 1, SAdd,

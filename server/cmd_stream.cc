@@ -18,9 +18,7 @@ using streams::StreamId;
 
 // ------------------------------------------------------------------ parsing helpers
 
-void InvalidId(CommandContext& c) {
-  c.ErrorText(std::string("ERR ") + std::string(streams::kInvalidIdError));
-}
+void InvalidId(CommandContext& c) { c.Error(Code::kInvalidStreamId); }
 
 // A strict id ("-" and "+" rejected), as most commands take.
 std::optional<StreamId> StrictId(CommandContext& c, std::string_view arg,
@@ -1057,28 +1055,10 @@ void XInfoHelp(CommandContext& c) {
 constexpr uint32_t kRead = kCmdReadOnly;
 constexpr uint32_t kWrite = kCmdWrite;
 
-CommandSpec Row(std::string_view name, int arity, uint32_t flags, int first, int last, int step,
-                CommandHandler h, std::string_view summary, std::string_view since,
-                std::string_view complexity, std::string_view acl) {
-  CommandSpec s;
-  s.name = name;
-  s.arity = arity;
-  s.flags = flags;
-  s.first_key = first;
-  s.last_key = last;
-  s.step = step;
-  s.handler = h;
-  s.group = "stream";
-  s.summary = summary;
-  s.since = since;
-  s.complexity = complexity;
-  s.acl = acl;
-  return s;
-}
-
 }  // namespace
 
 void RegisterStreamCommands(std::vector<CommandSpec>* out) {
+  const CommandRows Row("stream");
   const std::string_view wf = "@write @stream @fast", rf = "@read @stream @fast",
                          ws = "@write @stream @slow", rs = "@read @stream @slow";
   constexpr uint32_t kDeny = kCmdDenyOom, kFast = kCmdFast;

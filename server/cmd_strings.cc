@@ -301,7 +301,7 @@ void Lcs(CommandContext& c) {
   auto a = strings::Get(*c.txn, c.argv[1]);
   auto b = strings::Get(*c.txn, c.argv[2]);
   if ((!a.ok() && a.code() == Code::kWrongType) || (!b.ok() && b.code() == Code::kWrongType)) {
-    return c.ErrorText(std::string("ERR ") + kLcsWrongTypeError);
+    return c.Error(Code::kLcsWrongType);
   }
   if (!a.ok()) return c.Error(a.status());
   if (!b.ok()) return c.Error(b.status());
@@ -370,9 +370,7 @@ void BitPosCmd(CommandContext& c) {
   // Redis checks the bit argument before the key's type.
   auto bit = ToInt64(c.argv[2]);
   if (!bit) return c.Error(Code::kNotInteger);
-  if (*bit != 0 && *bit != 1) {
-    return c.Error(Status(Code::kInvalidArgument, "The bit argument must be 1 or 0."));
-  }
+  if (*bit != 0 && *bit != 1) return c.Error(Code::kBitArgument);
   auto v = strings::Get(*c.txn, c.argv[1]);
   if (!v.ok()) return c.Error(v.status());
   auto r = BitPos(v->value_or(""), v->has_value(), c.argv.subspan(2));
@@ -449,28 +447,10 @@ void BitFieldRoCmd(CommandContext& c) {
 constexpr uint32_t kRead = kCmdReadOnly;
 constexpr uint32_t kWrite = kCmdWrite | kCmdDenyOom;
 
-CommandSpec Row(std::string_view name, int arity, uint32_t flags, int first, int last, int step,
-                CommandHandler h, std::string_view summary, std::string_view since,
-                std::string_view complexity, std::string_view acl) {
-  CommandSpec s;
-  s.name = name;
-  s.arity = arity;
-  s.flags = flags;
-  s.first_key = first;
-  s.last_key = last;
-  s.step = step;
-  s.handler = h;
-  s.group = "string";
-  s.summary = summary;
-  s.since = since;
-  s.complexity = complexity;
-  s.acl = acl;
-  return s;
-}
-
 }  // namespace
 
 void RegisterStringCommands(std::vector<CommandSpec>* out) {
+  const CommandRows Row("string");
   const std::string_view r = "@read @string @fast", w = "@write @string @fast",
                          ws = "@write @string @slow", rs = "@read @string @slow",
                          wb = "@write @bitmap @slow", rb = "@read @bitmap @slow",

@@ -376,8 +376,7 @@ void ZPopGeneric(CommandContext& c, bool max) {
   if (c.argv.size() > 3) return c.Error(Code::kSyntax);
   int64_t count = -1;
   if (c.argv.size() == 3) {
-    Status st = coll::ParseRangedInt(c.argv[2], 0, INT64_MAX,
-                                     "value is out of range, must be positive", &count);
+    Status st = coll::ParseRangedInt(c.argv[2], 0, INT64_MAX, Code::kValueNotPositive, &count);
     if (!st.ok()) return c.Error(st);
   }
   // ZPOPMIN with count 0 still checks the key's type.
@@ -436,8 +435,8 @@ void BZPopMax(CommandContext& c) { BZPopGeneric(c, true); }
 bool ParseMPop(CommandContext& c, size_t numkeys_idx, std::span<const std::string_view>* keys,
                bool* max, uint64_t* count) {
   int64_t numkeys = 0;
-  Status st = coll::ParseRangedInt(c.argv[numkeys_idx], 1, INT64_MAX,
-                                   "numkeys should be greater than 0", &numkeys);
+  Status st =
+      coll::ParseRangedInt(c.argv[numkeys_idx], 1, INT64_MAX, Code::kNumkeysNotPositive, &numkeys);
   if (!st.ok()) {
     c.Error(st);
     return false;
@@ -458,7 +457,7 @@ bool ParseMPop(CommandContext& c, size_t numkeys_idx, std::span<const std::strin
   int64_t n = -1;
   for (size_t j = where + 1; j < c.argv.size(); ++j) {
     if (n == -1 && EqualsIgnoreCase(c.argv[j], "count") && j + 1 < c.argv.size()) {
-      st = coll::ParseRangedInt(c.argv[++j], 1, INT64_MAX, "count should be greater than 0", &n);
+      st = coll::ParseRangedInt(c.argv[++j], 1, INT64_MAX, Code::kCountNotPositive, &n);
       if (!st.ok()) {
         c.Error(st);
         return false;
@@ -524,7 +523,7 @@ void ZRandMember(CommandContext& c) {
     return c.reply.Bulk(r->front().member);
   }
   int64_t count = 0;
-  Status st = coll::ParseRangedInt(c.argv[2], -INT64_MAX, INT64_MAX, nullptr, &count);
+  Status st = coll::ParseRangedInt(c.argv[2], -INT64_MAX, INT64_MAX, std::nullopt, &count);
   if (!st.ok()) return c.Error(st);
   if (c.argv.size() > 4 || (c.argv.size() == 4 && !EqualsIgnoreCase(c.argv[3], "withscores"))) {
     return c.Error(Code::kSyntax);
@@ -600,8 +599,7 @@ void CombineGeneric(CommandContext& c, zsets::SetOp op, CombineMode mode) {
       with_scores = true;
       ++j;
     } else if (mode == CombineMode::kCard && remaining >= 2 && EqualsIgnoreCase(a, "limit")) {
-      Status st =
-          coll::ParseRangedInt(c.argv[j + 1], 0, INT64_MAX, "LIMIT can't be negative", &limit);
+      Status st = coll::ParseRangedInt(c.argv[j + 1], 0, INT64_MAX, Code::kLimitNegative, &limit);
       if (!st.ok()) return c.Error(st);
       j += 2;
     } else {
@@ -666,29 +664,10 @@ void ZScan(CommandContext& c) {
   }
 }
 
-CommandSpec Row(std::string_view name, int arity, uint32_t flags, int first, int last, int step,
-                CommandHandler h, std::string_view summary, std::string_view since,
-                std::string_view complexity, std::string_view acl, KeysFn keys = nullptr) {
-  CommandSpec s;
-  s.name = name;
-  s.arity = arity;
-  s.flags = flags;
-  s.first_key = first;
-  s.last_key = last;
-  s.step = step;
-  s.handler = h;
-  s.group = "sorted_set";
-  s.summary = summary;
-  s.since = since;
-  s.complexity = complexity;
-  s.acl = acl;
-  s.keys = keys;
-  return s;
-}
-
 }  // namespace
 
 void RegisterZSetCommands(std::vector<CommandSpec>* out) {
+  const CommandRows Row("sorted_set");
   auto& o = *out;
   constexpr uint32_t kW = kCmdWrite, kR = kCmdReadOnly, kD = kCmdDenyOom, kF = kCmdFast;
   const std::string_view wf = "@write @sortedset @fast", ws = "@write @sortedset @slow",

@@ -35,6 +35,28 @@ std::vector<size_t> KeyPositions(const CommandSpec& spec, std::span<const std::s
   return out;
 }
 
+CommandSpec CommandRows::operator()(std::string_view name, int arity, uint32_t flags, int first_key,
+                                    int last_key, int step, CommandHandler handler,
+                                    std::string_view summary, std::string_view since,
+                                    std::string_view complexity, std::string_view acl,
+                                    KeysFn keys) const {
+  CommandSpec s;
+  s.name = name;
+  s.arity = arity;
+  s.flags = flags;
+  s.first_key = first_key;
+  s.last_key = last_key;
+  s.step = step;
+  s.handler = handler;
+  s.group = group_;
+  s.summary = summary;
+  s.since = since;
+  s.complexity = complexity;
+  s.acl = acl;
+  s.keys = keys;
+  return s;
+}
+
 Storage& CommandContext::storage() { return server.storage(); }
 
 void CommandContext::Error(const Status& status) {

@@ -14,6 +14,23 @@
 
 namespace keel::server {
 
+// Builds the CommandSpec rows of one command group (the "group" of COMMAND DOCS): a family in
+// server/cmd_*.cc binds its group once, e.g. `const CommandRows Row("hash");`, and each call
+// fills the fields every row has. Rows that need more (subcommands, extra locks) set those
+// fields on the returned spec.
+class CommandRows {
+ public:
+  explicit constexpr CommandRows(std::string_view group) : group_(group) {}
+
+  CommandSpec operator()(std::string_view name, int arity, uint32_t flags, int first_key,
+                         int last_key, int step, CommandHandler handler, std::string_view summary,
+                         std::string_view since, std::string_view complexity, std::string_view acl,
+                         KeysFn keys = nullptr) const;
+
+ private:
+  std::string_view group_;
+};
+
 // Each family appends its rows.
 void RegisterConnectionCommands(std::vector<CommandSpec>* out);
 void RegisterServerCommands(std::vector<CommandSpec>* out);

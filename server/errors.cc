@@ -46,6 +46,64 @@ std::string ErrorText(const Status& status, std::string_view command) {
       return "ERR " + status.detail();
     case Code::kStorage:
       return "ERR storage error: " + status.detail();
+    case Code::kBitArgument:
+      return "ERR The bit argument must be 1 or 0.";
+    case Code::kBitopNotArity:
+      return "ERR BITOP NOT must be called with a single source key.";
+    case Code::kBitfieldOverflowType:
+      return "ERR Invalid OVERFLOW type specified";
+    case Code::kBitfieldType:
+      return "ERR Invalid bitfield type. Use something like i16 u8. Note that u64 is not "
+             "supported but i64 is.";
+    case Code::kBitfieldReadOnly:
+      return "ERR BITFIELD_RO only supports the GET subcommand";
+    case Code::kOffsetOutOfRange:
+      return "ERR offset is out of range";
+    case Code::kLcsWrongType:
+      return "ERR The specified keys must contain string values";
+    case Code::kLcsLenAndIdx:
+      return "ERR If you want both the length and indexes, please just use IDX.";
+    case Code::kLcsTooLong:
+      return "ERR String too long for LCS";
+    case Code::kLcsOverBudget:
+      return "ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len";
+    case Code::kLcsAllocFailed:
+      return "ERR Insufficient memory, failed allocating transient memory for LCS";
+    case Code::kHashNotInteger:
+      return "ERR hash value is not an integer";
+    case Code::kHashNotFloat:
+      return "ERR hash value is not a float";
+    case Code::kScoreNaN:
+      return "ERR resulting score is not a number (NaN)";
+    case Code::kInvalidCursor:
+      return "ERR invalid cursor";
+    case Code::kValueNotBetween: {
+      // detail: "<min> <max>"
+      std::string_view bounds = status.detail();
+      size_t space = bounds.find(' ');
+      std::string_view min = bounds.substr(0, space);
+      std::string_view max = space == std::string_view::npos ? "" : bounds.substr(space + 1);
+      return "ERR value is out of range, value must between " + std::string(min) + " and " +
+             std::string(max);
+    }
+    case Code::kValueNotPositive:
+      return "ERR value is out of range, must be positive";
+    case Code::kNumkeysNotPositive:
+      return "ERR numkeys should be greater than 0";
+    case Code::kCountNotPositive:
+      return "ERR count should be greater than 0";
+    case Code::kLimitNegative:
+      return "ERR LIMIT can't be negative";
+    case Code::kInvalidStreamId:
+      return "ERR Invalid stream ID specified as stream command argument";
+    case Code::kStreamIdTooSmall:
+      return "ERR The ID specified in XADD is equal or smaller than the target stream top item";
+    case Code::kStreamExhausted:
+      return "ERR The stream has exhausted the last possible ID, unable to add more items";
+    case Code::kSetIdTooSmall:
+      return "ERR The ID specified in XSETID is smaller than the target stream top item";
+    case Code::kSetIdEntriesTooSmall:
+      return "ERR The entries_added specified in XSETID is smaller than the target stream length";
   }
   return "ERR unknown error";
 }

@@ -149,9 +149,9 @@ TEST_F(HashTest, IncrByChecksTheValueAndOverflow) {
   EXPECT_EQ(r.code(), Code::kOverflow);
   HSet("h", {"s", "abc", "lead", "01"});
   r = Write([&](Txn& t) { return IncrBy(t, "h", "s", 1); });
-  EXPECT_EQ(r.status().detail(), "hash value is not an integer");
+  EXPECT_EQ(r.code(), Code::kHashNotInteger);
   r = Write([&](Txn& t) { return IncrBy(t, "h", "lead", 1); });
-  EXPECT_EQ(r.status().detail(), "hash value is not an integer");
+  EXPECT_EQ(r.code(), Code::kHashNotInteger);
 }
 
 TEST_F(HashTest, IncrByFloatFormatsLikeRedis) {
@@ -161,7 +161,7 @@ TEST_F(HashTest, IncrByFloatFormatsLikeRedis) {
   EXPECT_EQ(*r, "10.6");
   HSet("h", {"s", "x"});
   r = Write([&](Txn& t) { return IncrByFloat(t, "h", "s", 1); });
-  EXPECT_EQ(r.status().detail(), "hash value is not a float");
+  EXPECT_EQ(r.code(), Code::kHashNotFloat);
 }
 
 TEST_F(HashTest, WritesEarlierInTheSameTransactionAreSeenByGetAll) {

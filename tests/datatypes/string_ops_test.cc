@@ -473,7 +473,7 @@ TEST_F(StringOpsTest, SetRangeLimitsAndNoOps) {
             Code::kStringTooLong);
   EXPECT_EQ(Read("k"), std::nullopt);
   EXPECT_EQ(Run([](Txn& t) { return SetRange(t, "k", -1, "a", 5); }).code(),
-            Code::kInvalidArgument);
+            Code::kOffsetOutOfRange);
   // An empty value creates nothing and reports the current length.
   auto r = Run([](Txn& t) { return SetRange(t, "k", 100, "", 5); });
   ASSERT_TRUE(r.ok());
