@@ -176,12 +176,10 @@ Storage::Storage(StorageOptions options)
     : options_(std::move(options)), fsync_(options_.fsync) {
   if (!options_.clock) options_.clock = SystemClockMs;
   for (int i = 0; i < kMaxDatabases; ++i) db_map_[i] = static_cast<uint8_t>(i);
-  access_ = std::make_unique<std::atomic<uint32_t>[]>(kAccessSlots);
-  uint32_t now = AccessNow();
+  access_ = std::make_unique<std::atomic<uint64_t>[]>(kAccessSlots);
+  uint64_t now = NowMs();
   for (size_t i = 0; i < kAccessSlots; ++i) access_[i].store(now, std::memory_order_relaxed);
 }
-
-uint32_t Storage::AccessNow() const { return static_cast<uint32_t>(NowMs() / 1000); }
 
 namespace {
 size_t AccessSlot(uint8_t db, std::string_view key, size_t slots) {
@@ -190,20 +188,22 @@ size_t AccessSlot(uint8_t db, std::string_view key, size_t slots) {
 }
 }  // namespace
 
+// Milliseconds, not seconds: an idle time counted in whole seconds of the clock would read 1
+// right after an access that happened just before a second boundary.
 void Storage::NoteAccess(uint8_t db, std::string_view key) {
-  access_[AccessSlot(db, key, kAccessSlots)].store(AccessNow(), std::memory_order_relaxed);
+  access_[AccessSlot(db, key, kAccessSlots)].store(NowMs(), std::memory_order_relaxed);
 }
 
 void Storage::SetIdleSeconds(uint8_t db, std::string_view key, uint64_t seconds) {
-  uint32_t now = AccessNow();
-  uint32_t at = seconds >= now ? 0 : now - static_cast<uint32_t>(seconds);
-  access_[AccessSlot(db, key, kAccessSlots)].store(at, std::memory_order_relaxed);
+  uint64_t now = NowMs();
+  uint64_t ms = seconds > now / 1000 ? now : seconds * 1000;
+  access_[AccessSlot(db, key, kAccessSlots)].store(now - ms, std::memory_order_relaxed);
 }
 
 uint64_t Storage::IdleSeconds(uint8_t db, std::string_view key) const {
-  uint32_t last = access_[AccessSlot(db, key, kAccessSlots)].load(std::memory_order_relaxed);
-  uint32_t now = AccessNow();
-  return now > last ? now - last : 0;
+  uint64_t last = access_[AccessSlot(db, key, kAccessSlots)].load(std::memory_order_relaxed);
+  uint64_t now = NowMs();
+  return now > last ? (now - last) / 1000 : 0;
 }
 
 uint64_t Storage::NowMs() const { return options_.clock(); }
@@ -395,8 +395,7 @@ void Storage::RunExpiredEffects(const MutationEffects& effects) {
 }
 
 Status Storage::CommitWhole(Mutation mutation) {
-  // Whole-store operations are rare and hold the db guard exclusively: their range
-  // tombstones are cheapest to read once they sit in SST files (Apply flushes).
+  // The caller holds the whole store (db guard exclusive), so waiting blocks no one more.
   return committer()->SubmitAndWait(std::move(mutation));
 }
 
@@ -514,9 +513,7 @@ int Storage::LogicalDbOf(uint8_t physical) const {
   return -1;
 }
 
-Status Storage::FlushDb(int logical_db, bool guard_held) {
-  std::unique_lock<SharedGate> guard(db_guard_, std::defer_lock);
-  if (!guard_held) guard.lock();
+Mutation Storage::BuildFlushDb(int logical_db) {
   uint8_t db = db_map_[logical_db];
   Mutation m;
   for (auto* cf : {meta_cf(), sub_cf()}) {
@@ -526,12 +523,10 @@ Status Storage::FlushDb(int logical_db, bool guard_held) {
   }
   (void)m.batch.Put(default_cf(), CounterKey('k', db), EncodeInt64(0));
   (void)m.batch.Put(default_cf(), CounterKey('e', db), EncodeInt64(0));
-  return CommitWhole(std::move(m));
+  return m;
 }
 
-Status Storage::FlushAll(bool guard_held) {
-  std::unique_lock<SharedGate> guard(db_guard_, std::defer_lock);
-  if (!guard_held) guard.lock();
+Mutation Storage::BuildFlushAll() {
   Mutation m;
   const std::string low(1, '\0');
   (void)m.batch.DeleteRange(meta_cf(), low, std::string(1, '\x40'));
@@ -541,19 +536,35 @@ Status Storage::FlushAll(bool guard_held) {
     (void)m.batch.Put(default_cf(), CounterKey('k', static_cast<uint8_t>(db)), EncodeInt64(0));
     (void)m.batch.Put(default_cf(), CounterKey('e', static_cast<uint8_t>(db)), EncodeInt64(0));
   }
-  return CommitWhole(std::move(m));
+  return m;
 }
 
-Status Storage::SwapDb(int a, int b, bool guard_held) {
-  std::unique_lock<SharedGate> guard(db_guard_, std::defer_lock);
-  if (!guard_held) guard.lock();
+Mutation Storage::BuildSwapDb(int a, int b) {
   // The whole map as it will be: Apply installs it (on every store applying the batch).
   std::array<uint8_t, kMaxDatabases> map = db_map_;
   std::swap(map[a], map[b]);
   Mutation m;
   (void)m.batch.Put(default_cf(), kDbMapKey,
                     std::string(reinterpret_cast<const char*>(map.data()), options_.databases));
-  return CommitWhole(std::move(m));
+  return m;
+}
+
+Status Storage::FlushDb(int logical_db, bool guard_held) {
+  std::unique_lock<SharedGate> guard(db_guard_, std::defer_lock);
+  if (!guard_held) guard.lock();
+  return CommitWhole(BuildFlushDb(logical_db));
+}
+
+Status Storage::FlushAll(bool guard_held) {
+  std::unique_lock<SharedGate> guard(db_guard_, std::defer_lock);
+  if (!guard_held) guard.lock();
+  return CommitWhole(BuildFlushAll());
+}
+
+Status Storage::SwapDb(int a, int b, bool guard_held) {
+  std::unique_lock<SharedGate> guard(db_guard_, std::defer_lock);
+  if (!guard_held) guard.lock();
+  return CommitWhole(BuildSwapDb(a, b));
 }
 
 bool Storage::ExpireOne(uint8_t db, std::string_view key, uint64_t index_time, bool from_index) {

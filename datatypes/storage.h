@@ -176,6 +176,11 @@ class Storage {
   Status FlushDb(int logical_db, bool guard_held = false);
   Status FlushAll(bool guard_held = false);
   Status SwapDb(int a, int b, bool guard_held = false);
+  // The mutations of those operations, for a caller that submits them itself (a
+  // connection's batch). The db guard must be held exclusively until they are applied.
+  Mutation BuildFlushDb(int logical_db);
+  Mutation BuildFlushAll();
+  Mutation BuildSwapDb(int a, int b);
 
   // Runs one active expiry pass over at most `max_keys` index entries that are due, plus
   // every key queued by reads: each expired key becomes a deletion mutation submitted
@@ -188,7 +193,7 @@ class Storage {
   using ExpiredHook = std::function<void(int logical_db, std::string_view key)>;
   void set_expired_hook(ExpiredHook hook) { expired_hook_ = std::move(hook); }
 
-  // Approximate last-access clock for OBJECT IDLETIME: a fixed table of seconds indexed by
+  // Approximate last-access clock for OBJECT IDLETIME: a fixed table of times indexed by
   // a hash of (db, key). Colliding keys share a slot, so a key may look more recently used
   // than it was, never less. Lock-free.
   void NoteAccess(uint8_t db, std::string_view key);
@@ -234,8 +239,7 @@ class Storage {
   ExpiredHook expired_hook_;
 
   static constexpr size_t kAccessSlots = size_t{1} << 20;
-  std::unique_ptr<std::atomic<uint32_t>[]> access_;
-  uint32_t AccessNow() const;
+  std::unique_ptr<std::atomic<uint64_t>[]> access_;  // last access, ms since the epoch
 
   std::mutex lazy_mu_;
   std::vector<std::pair<uint8_t, std::string>> lazy_expired_;

@@ -82,7 +82,7 @@ void RegisterTransactionCommands(std::vector<CommandSpec>* out) {
                   .complexity = "O(1)", .acl = "@fast @transaction"});
   out->push_back({.name = "exec", .arity = 1,
                   .flags = kCmdNoScript | kCmdLoading | kCmdStale | kCmdSkipSlowlog |
-                           kCmdNoStorage | kCmdTxnControl,
+                           kCmdNoStorage | kCmdTxnControl | kCmdCommitFirst,
                   .handler = Exec, .group = "transactions",
                   .summary = "Execute all commands issued after MULTI", .since = "1.2.0",
                   .complexity = "Depends on commands in the transaction",

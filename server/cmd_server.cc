@@ -748,10 +748,20 @@ class WatchedDbTouch {
   std::vector<std::pair<int, std::string>> before_, touch_;
 };
 
+// A whole-store command's mutation (the db gate is held exclusively). Inside a MULTI/EXEC
+// block it is committed at once, waiting, because the block's later commands must see it;
+// otherwise it becomes the connection's batch, committed before anything else runs.
+Status CommitWholeStore(CommandContext& c, Mutation mutation) {
+  ExecBatch& batch = *c.client.batch;
+  if (batch.atomic()) return c.storage().committer()->SubmitAndWait(std::move(mutation));
+  batch.AddWholeStore(std::move(mutation));
+  return Status::Ok();
+}
+
 void FlushDb(CommandContext& c) {
   if (!ParseFlushMode(c)) return;
   WatchedDbTouch watched(c, {c.client.db});
-  Status st = c.storage().FlushDb(c.client.db, c.guard_held);
+  Status st = CommitWholeStore(c, c.storage().BuildFlushDb(c.client.db));
   watched.Done();
   if (!st.ok()) return c.Error(st);
   c.reply.Ok();
@@ -762,7 +772,7 @@ void FlushAll(CommandContext& c) {
   std::vector<int> all;
   for (int db = 0; db < c.storage().databases(); ++db) all.push_back(db);
   WatchedDbTouch watched(c, std::move(all));
-  Status st = c.storage().FlushAll(c.guard_held);
+  Status st = CommitWholeStore(c, c.storage().BuildFlushAll());
   watched.Done();
   if (!st.ok()) return c.Error(st);
   c.reply.Ok();
@@ -776,7 +786,8 @@ void SwapDb(CommandContext& c) {
   int n = c.storage().databases();
   if (*a < 0 || *a >= n || *b < 0 || *b >= n) return c.Error(Code::kInvalidDbIndex);
   WatchedDbTouch watched(c, {static_cast<int>(*a), static_cast<int>(*b)});
-  Status st = c.storage().SwapDb(static_cast<int>(*a), static_cast<int>(*b), c.guard_held);
+  Status st =
+      CommitWholeStore(c, c.storage().BuildSwapDb(static_cast<int>(*a), static_cast<int>(*b)));
   watched.Done();
   if (!st.ok()) return c.Error(st);
   // Clients blocked on keys of either db may now be servable.

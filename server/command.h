@@ -41,12 +41,16 @@ enum CommandFlag : uint32_t {
   kCmdMayReplicate = 1u << 13,
   kCmdNoMulti = 1u << 14,
   kCmdAllowBusy = 1u << 15,
+  // Keel-internal: the command needs the connection's pending writes applied before it
+  // runs (EXEC: a transaction locks its keys from an empty batch).
+  kCmdCommitFirst = 1u << 27,
   // Keel-internal (not shown by COMMAND): allowed in a RESP2 subscribed connection.
   kCmdPubSubContext = 1u << 28,
   // Keel-internal: MULTI/EXEC/DISCARD/WATCH/QUIT/RESET run at once even inside MULTI.
   kCmdTxnControl = 1u << 29,
-  // Keel-internal (not shown by COMMAND): the command takes the storage's db guard itself
-  // (FLUSHDB, FLUSHALL, SWAPDB), so the dispatcher must not hold it.
+  // Keel-internal (not shown by COMMAND): the command holds the whole store (FLUSHDB,
+  // FLUSHALL, SWAPDB): it runs from an empty batch with the db gate held exclusively, and
+  // its mutation is committed before anything else runs.
   kCmdOwnsDbGuard = 1u << 30,
   // Keel-internal: the command never touches storage.
   kCmdNoStorage = 1u << 31,

@@ -123,8 +123,9 @@ void Connection::OnRead(const boost::system::error_code& ec, size_t n) {
 
 void Connection::ProcessInput() {
   size_t pos = 0;
-  if (commit_in_flight_) return;  // resumed by OnBatchCommitted
-  while (pos < in_len_ && !client_.close_after_reply && !close_after_write_ && !blocked_) {
+  // While a commit is in flight nothing runs: OnBatchCommitted resumes here.
+  while (pos < in_len_ && !client_.close_after_reply && !close_after_write_ && !blocked_ &&
+         !commit_in_flight_) {
     std::string_view buf(in_.data() + pos, in_len_ - pos);
     resp::ParseStatus st = parser_.Parse(buf);
     if (st == resp::ParseStatus::kIncomplete) {
@@ -155,12 +156,17 @@ void Connection::ProcessInput() {
       close_after_write_ = true;
       break;
     }
-    pos += parser_.consumed();
     const auto& args = parser_.args();
     if (!args.empty()) {
       bool was_auth = client_.authenticated;
       if (!batch_.pending()) batch_reply_start_ = out_.size();
-          server_.Execute(client_, args, reply_);
+      if (server_.Execute(client_, args, reply_) == Server::Outcome::kCommitFirst) {
+        // The command needs the pending batch applied first: commit, and parse it again
+        // once that is done (at once with a local committer, else from OnBatchCommitted).
+        parser_.Reset();
+        CommitBatch();
+        continue;
+      }
       if (batch_.commit_failed()) {
         out_.resize(std::min(batch_reply_start_, out_.size()));
         reply_.Error("ERR storage error: the write batch could not be committed");
@@ -170,7 +176,10 @@ void Connection::ProcessInput() {
       if (was_auth != client_.authenticated) UpdateParserLimits();
       reply_.set_protocol(client_.protocol);
     }
+    pos += parser_.consumed();
     parser_.Reset();
+    // A whole-store command (FLUSHDB...) is committed before anything else runs.
+    if (batch_.commit_requested()) CommitBatch();
   }
   CommitBatch();
   if (pos > 0) {
@@ -315,7 +324,10 @@ void Connection::Retry() {
   reblocked_ = false;
   client_.retrying = true;
   batch_reply_start_ = out_.size();
-  server_.Execute(client_, argv, reply_);
+  // A blocked client's batch is empty (committed before it blocked): nothing to commit first.
+  while (server_.Execute(client_, argv, reply_) == Server::Outcome::kCommitFirst) {
+    (void)batch_.Commit();
+  }
   client_.retrying = false;
   client_.db = saved_db;
   if (reblocked_) {

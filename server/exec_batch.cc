@@ -50,6 +50,10 @@ void ExecBatch::Finish(Held& h, const Status& st, Events& effects) {
 
 void ExecBatch::CommitAsync(AsyncDone done) {
   Mutation m;
+  if (whole_) {
+    m = std::move(*whole_);  // begun from an empty batch: nothing else to add
+    whole_.reset();
+  }
   if (txn_) {
     m = txn_->TakeMutation();
     txn_.reset();
@@ -209,6 +213,32 @@ Status ExecBatch::EndAtomic() {
   if (!txn_) return Commit();  // nothing written or read: just let the locks go
   return Status::Ok();
 }
+
+bool ExecBatch::TryJoin(const StripesFn& stripes_fn) {
+  if (full()) return false;
+  if (!guard_.owns_lock() && !exclusive_.owns_lock()) return true;  // nothing held: no conflict
+  std::vector<size_t> stripes = Normalized(stripes_fn());
+  std::vector<size_t> missing;
+  std::set_difference(stripes.begin(), stripes.end(), held_.begin(), held_.end(),
+                      std::back_inserter(missing));
+  size_t got = 0;
+  for (; got < missing.size(); ++got) {
+    if (!storage_->locks().TryLockStripe(missing[got])) break;
+  }
+  if (got < missing.size()) {
+    for (size_t i = 0; i < got; ++i) storage_->locks().UnlockStripe(missing[i]);
+    return false;
+  }
+  held_.insert(held_.end(), missing.begin(), missing.end());
+  std::sort(held_.begin(), held_.end());
+  return true;
+}
+
+void ExecBatch::BeginExclusive() {
+  exclusive_ = std::unique_lock<SharedGate>(storage_->db_guard());
+}
+
+void ExecBatch::AddWholeStore(Mutation mutation) { whole_ = std::move(mutation); }
 
 Txn* ExecBatch::BeginRead(int logical_db) {
   if (!txn_ && atomic_) {

@@ -58,8 +58,21 @@ class ExecBatch : public KeyEventSink {
 
   // Whether a transaction or held locks wait for a commit.
   bool pending() const {
-    return txn_.has_value() || !held_.empty() || guard_.owns_lock() || exclusive_.owns_lock();
+    return txn_.has_value() || !held_.empty() || guard_.owns_lock() || exclusive_.owns_lock() ||
+           whole_.has_value();
   }
+
+  // Whether a write command can join the pending batch without committing it first: false
+  // if the batch is full or one of the command's stripes is busy (the caller commits, then
+  // runs the command from an empty batch). On true the stripes are held.
+  bool TryJoin(const StripesFn& stripes);
+
+  // A whole-store command (FLUSHDB, FLUSHALL, SWAPDB) outside MULTI/EXEC: from an empty batch,
+  // takes the db gate exclusively; its mutation (AddWholeStore) is the batch's, and the
+  // batch must be committed before anything else runs (commit_requested()).
+  void BeginExclusive();
+  void AddWholeStore(Mutation mutation);
+  bool commit_requested() const { return whole_.has_value(); }
 
   // The output the running command replies into (null between commands). A keyspace event
   // records how far that output is when the event is raised (KeyEvent::reply_offset), so a
@@ -130,6 +143,7 @@ class ExecBatch : public KeyEventSink {
   std::shared_lock<SharedGate> guard_;
   std::unique_lock<SharedGate> exclusive_;
   std::optional<Txn> txn_;
+  std::optional<Mutation> whole_;  // a whole-store command's mutation (BeginExclusive)
   std::vector<size_t> held_;  // sorted
   bool commit_failed_ = false;
   Events events_;

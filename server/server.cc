@@ -416,8 +416,8 @@ size_t Server::client_count() {
   return clients_.size();
 }
 
-void Server::Execute(Client& client, std::span<const std::string_view> argv,
-                     resp::ReplyBuilder& reply) {
+Server::Outcome Server::Execute(Client& client, std::span<const std::string_view> argv,
+                                resp::ReplyBuilder& reply) {
   const CommandSpec* spec = commands_.Find(argv[0]);
   // CLIENT LIST's cmd=, as Redis's lastcmd: the command as looked up (null if unknown), also
   // when refused or queued; inside EXEC it stays "exec".
@@ -449,59 +449,79 @@ void Server::Execute(Client& client, std::span<const std::string_view> argv,
     observer_.OnCommand(s, client, argv, 0, true, true);
   };
   if (spec == nullptr) {
-    return reject(UnknownCommandError(argv[0], argv.subspan(1)), nullptr);
+    reject(UnknownCommandError(argv[0], argv.subspan(1)), nullptr);
+    return Outcome::kDone;
   }
   if (!spec->subcommands.empty() && (argv.size() >= 2 || spec->handler == nullptr)) {
-    if (argv.size() < 2) return reject(ArityError(spec->name), spec);
+    if (argv.size() < 2) {
+      reject(ArityError(spec->name), spec);
+      return Outcome::kDone;
+    }
     const CommandSpec* sub = CommandTable::FindSub(*spec, argv[1]);
     if (sub == nullptr) {
       std::string upper(spec->name);
       for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
       reject(UnknownSubcommandError(argv[1], upper), spec);
-      return note_last(nullptr);
+      note_last(nullptr);
+      return Outcome::kDone;
     }
     spec = sub;
   }
   int argc = static_cast<int>(argv.size());
   if ((spec->arity > 0 && spec->arity != argc) || (argc < -spec->arity)) {
-    return reject(ArityError(spec->name), spec);
+    reject(ArityError(spec->name), spec);
+    return Outcome::kDone;
   }
   if (!client.authenticated && requirepass_set() && !(spec->flags & kCmdNoAuth)) {
-    return reject("NOAUTH Authentication required.", spec);
+    reject("NOAUTH Authentication required.", spec);
+    return Outcome::kDone;
   }
   if (client.protocol == 2 && client.in_pubsub() && !(spec->flags & kCmdPubSubContext)) {
-    return reject("ERR Can't execute '" + std::string(spec->name) +
-                      "': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are "
-                      "allowed in this context",
-                  spec);
+    reject("ERR Can't execute '" + std::string(spec->name) +
+               "': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are "
+               "allowed in this context",
+           spec);
+    return Outcome::kDone;
   }
   note_last(spec);
   if (client.in_multi && !client.in_exec && !(spec->flags & kCmdTxnControl)) {
     if (spec->flags & kCmdNoMulti) {
       client.multi_error = true;
-      return reject("ERR Command not allowed inside a transaction", spec);
+      reject("ERR Command not allowed inside a transaction", spec);
+      return Outcome::kDone;
     }
     client.queued.push_back(Client::QueuedCommand{spec, {argv.begin(), argv.end()}});
     client.multi_count.store(static_cast<int64_t>(client.queued.size()), std::memory_order_relaxed);
     reply.SimpleString("QUEUED");
-    return;
+    return Outcome::kDone;
+  }
+
+  // Commit points. Some commands need the client's pending writes applied before they run:
+  // keyless reads (DBSIZE, KEYS, SCAN, INFO... see committed data), EXEC (locks its keys
+  // from an empty batch), whole-store commands, and a write that cannot join the batch (full,
+  // or a stripe busy elsewhere: committing first is what keeps lock growth deadlock-free).
+  // The connection commits without blocking its io thread and runs the command again.
+  ExecBatch& batch = *client.batch;
+  bool is_write = spec->flags & kCmdWrite;
+  if (batch.pending() && !batch.atomic() && !batch.commit_failed()) {
+    bool keyless_read = !is_write && (spec->first_key == 0 || (spec->flags & kCmdNoStorage));
+    bool commit_first = (spec->flags & (kCmdCommitFirst | kCmdOwnsDbGuard)) != 0 ||
+                        keyless_read || batch.commit_requested();
+    if (!commit_first && is_write && !(spec->flags & kCmdNoStorage)) {
+      CommandContext probe{*this, client, argv, reply, *spec};
+      commit_first = !batch.TryJoin([&] { return StripesFor(probe, client.db); });
+    }
+    if (commit_first) return Outcome::kCommitFirst;
   }
 
   auto start = std::chrono::steady_clock::now();
   CommandContext ctx{*this, client, argv, reply, *spec};
   ctx.retry = client.retrying;
-  ExecBatch& batch = *client.batch;
   batch.set_output(reply.output());
   struct OutputReset {
     ExecBatch& b;
     ~OutputReset() { b.set_output(nullptr); }
   } output_reset{batch};
-  bool is_write = spec->flags & kCmdWrite;
-  if (batch.pending() && !batch.atomic() && !is_write &&
-      (spec->first_key == 0 || (spec->flags & kCmdNoStorage))) {
-    // Keyless reads (DBSIZE, KEYS, SCAN, INFO...) see committed data only: commit first.
-    (void)batch.Commit();
-  }
   if (batch.commit_failed()) {
     ctx.ErrorText("ERR storage error: the write batch could not be committed");
   } else if (spec->flags & kCmdNoStorage) {
@@ -519,8 +539,11 @@ void Server::Execute(Client& client, std::span<const std::string_view> argv,
         RunHandler(ctx);
       }
     } else {
-      // Outside EXEC (EXEC blocks containing such a command are always exclusive).
-      (void)batch.Commit();
+      // Outside EXEC (EXEC blocks containing such a command are always exclusive): the batch
+      // is empty (a commit point above); the command's mutation becomes the batch's, and the
+      // connection commits it before running anything else.
+      batch.BeginExclusive();
+      ctx.guard_held = true;
       RunHandler(ctx);
     }
   } else if (is_write) {
@@ -561,6 +584,7 @@ void Server::Execute(Client& client, std::span<const std::string_view> argv,
   stats_.commands_processed.fetch_add(1, std::memory_order_relaxed);
   client.commands.fetch_add(1, std::memory_order_relaxed);
   observer_.OnCommand(spec, client, argv, static_cast<uint64_t>(usec), ctx.failed, false);
+  return Outcome::kDone;
 }
 
 }  // namespace keel::server

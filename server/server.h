@@ -72,8 +72,12 @@ class Server {
   // Thread-safe; returns at once.
   void RequestShutdown();
 
-  // Runs one command and appends its reply.
-  void Execute(Client& client, std::span<const std::string_view> argv, resp::ReplyBuilder& reply);
+  // Runs one command and appends its reply, or (kCommitFirst) runs nothing and replies
+  // nothing because the command needs the client's pending batch applied first: the
+  // connection commits it (asynchronously) and then runs the same command again.
+  enum class Outcome : uint8_t { kDone, kCommitFirst };
+  Outcome Execute(Client& client, std::span<const std::string_view> argv,
+                  resp::ReplyBuilder& reply);
 
   Storage& storage() { return *storage_; }
   Config& config() { return *config_; }

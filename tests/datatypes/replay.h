@@ -105,6 +105,23 @@ class RecordingCommitter final : public Committer {
     if (!worker_.joinable()) worker_ = std::thread([this] { Work(); });
   }
 
+  // Deferred mode: while held, submitted mutations wait (nothing is applied) until Release.
+  void Hold() {
+    std::lock_guard<std::mutex> l(mu_);
+    held_ = true;
+  }
+  void Release() {
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      held_ = false;
+    }
+    cv_.notify_all();
+  }
+  size_t queued() {
+    std::lock_guard<std::mutex> l(mu_);
+    return queue_.size();
+  }
+
   // Waits until every deferred mutation has been applied and its done has run.
   void Drain() {
     std::unique_lock<std::mutex> l(mu_);
@@ -173,7 +190,7 @@ class RecordingCommitter final : public Committer {
   void Work() {
     std::unique_lock<std::mutex> l(mu_);
     for (;;) {
-      cv_.wait(l, [this] { return stopping_ || !queue_.empty(); });
+      cv_.wait(l, [this] { return stopping_ || (!queue_.empty() && !held_); });
       if (queue_.empty()) return;  // stopping, nothing left
       auto [m, done] = std::move(queue_.front());
       queue_.pop_front();
@@ -200,6 +217,7 @@ class RecordingCommitter final : public Committer {
   size_t failed_ = 0;
   std::string fail_marker_;
   bool deferred_ = false;
+  bool held_ = false;
   bool stopping_ = false;
   std::chrono::milliseconds delay_{0};
   std::deque<std::pair<Mutation, Done>> queue_;

@@ -296,5 +296,23 @@ TEST_F(BlockingCommandsTest, AThousandBlockedClientsCostNoCpu) {
   EXPECT_NE(clients[1]->ReadReply().find("1-1"), std::string::npos);
 }
 
+TEST_F(BlockingCommandsTest, CommandsPipelinedBehindABlockedCommandRunOnceItIsServed) {
+  // The commands after a blocking one wait in the input buffer; input that arrives while
+  // the client is blocked (the next pipeline) must land after them, not over them.
+  auto c = Send({"BLPOP", "bq", "0.05"});
+  ASSERT_TRUE(c->Send(EncodeCommand({"SET", "bx", "1"}) + EncodeCommand({"GET", "bx"})));
+  EXPECT_EQ(c->ReadReplies(3), "*-1\r\n+OK\r\n$1\r\n1\r\n");
+  ASSERT_TRUE(c->Send(EncodeCommand({"SET", "by", "2"}) + EncodeCommand({"GET", "by"})));
+  EXPECT_EQ(c->ReadReplies(2), "+OK\r\n$1\r\n2\r\n");
+
+  auto d = Send({"BLPOP", "bq", "0"});
+  ASSERT_TRUE(WaitBlocked(1));
+  ASSERT_TRUE(d->Send(EncodeCommand({"INCR", "bn"}) + EncodeCommand({"INCR", "bn"})));
+  EXPECT_EQ(Cmd({"RPUSH", "bq", "job"}), ":1");
+  EXPECT_EQ(d->ReadReplies(3), "*2\r\n$2\r\nbq\r\n$3\r\njob\r\n:1\r\n:2\r\n");
+  ASSERT_TRUE(d->Send(EncodeCommand({"GET", "bn"})));
+  EXPECT_EQ(d->ReadReply(), "$1\r\n2\r\n");
+}
+
 }  // namespace
 }  // namespace keel::server::test

@@ -299,5 +299,32 @@ TEST_F(WriteDoorServerTest, CommitterCompletingLaterOnItsOwnThreadKeepsClientSem
   EXPECT_EQ(Cmd({"SET", "fine", "1"}), "+OK");
 }
 
+TEST_F(WriteDoorServerTest, WhileACommitIsInFlightItsIoThreadServesOtherClients) {
+  StopWriter();
+  keel_ = std::make_unique<InProcessServer>(dir_.path(), ConfigPairs{{"io-threads", "1"}},
+                                            [c = clock_] { return c->load(); });
+  ASSERT_TRUE(keel_->ok()) << keel_->error();
+  recorder_ = std::make_unique<keel::test::RecordingCommitter>(&keel_->server().storage());
+  keel_->server().storage().set_committer(recorder_.get());
+  recorder_->Defer(std::chrono::milliseconds(0));
+  recorder_->Hold();
+
+  RawConnection writer(keel_->port());
+  ASSERT_TRUE(writer.Send(EncodeCommand({"SET", "a", "1"}) + EncodeCommand({"DBSIZE"}) +
+                          EncodeCommand({"FLUSHDB"}) + EncodeCommand({"SET", "b", "2"}) +
+                          EncodeCommand({"DBSIZE"})));
+  ASSERT_TRUE(WaitUntil([&] { return recorder_->queued() == 1; }));
+  // The one io thread is free: another client is served while the write waits.
+  Client other(keel_->port());
+  EXPECT_EQ(other.Cmd({"PING"}), "+PONG");
+  EXPECT_EQ(other.Cmd({"GET", "a"}), "(nil)");  // not applied yet
+  // The writer's replies are withheld until the committer says.
+  EXPECT_EQ(writer.ReadReply(std::chrono::milliseconds(100)), "");
+  recorder_->Release();
+  // DBSIZE ran after SET was applied, FLUSHDB after that, and the rest after the flush.
+  EXPECT_EQ(writer.ReadReplies(5), "+OK\r\n:1\r\n+OK\r\n+OK\r\n:1\r\n");
+  EXPECT_EQ(other.Cmd({"MGET", "a", "b"}), "[(nil),2]");
+}
+
 }  // namespace
 }  // namespace keel::server::test
