@@ -10,7 +10,8 @@ constexpr std::array<uint16_t, 256> MakeTable() {
   for (uint32_t i = 0; i < 256; ++i) {
     uint16_t crc = static_cast<uint16_t>(i << 8);
     for (int bit = 0; bit < 8; ++bit) {
-      crc = (crc & 0x8000) ? static_cast<uint16_t>((crc << 1) ^ 0x1021) : static_cast<uint16_t>(crc << 1);
+      crc = (crc & 0x8000) ? static_cast<uint16_t>((crc << 1) ^ 0x1021)
+                           : static_cast<uint16_t>(crc << 1);
     }
     table[i] = crc;
   }

@@ -144,7 +144,8 @@ bool DecodeMetadata(std::string_view raw, Metadata* meta, std::string_view* tail
   if (raw.size() < kMetaHeaderSize) return false;
   uint8_t t = static_cast<uint8_t>(raw[0]) & 0x0f;
   uint8_t enc = static_cast<uint8_t>(raw[0]) >> 4;
-  if (t < static_cast<uint8_t>(ValueType::kString) || t > static_cast<uint8_t>(ValueType::kStream) ||
+  if (t < static_cast<uint8_t>(ValueType::kString) ||
+      t > static_cast<uint8_t>(ValueType::kStream) ||
       enc > static_cast<uint8_t>(StringEncoding::kNoInt)) {
     return false;
   }

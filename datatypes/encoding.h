@@ -64,9 +64,9 @@ std::string_view EncodingName(ValueType type, CompoundEncoding variant);
 struct Metadata {
   ValueType type = ValueType::kString;
   StringEncoding encoding = StringEncoding::kAuto;  // strings only
-  uint64_t expire_at_ms = 0;  // absolute Unix time in ms; 0 = no expiry
-  uint64_t version = 0;       // compound types only
-  uint64_t size = 0;          // compound types only: element count
+  uint64_t expire_at_ms = 0;                        // absolute Unix time in ms; 0 = no expiry
+  uint64_t version = 0;                             // compound types only
+  uint64_t size = 0;                                // compound types only: element count
 
   bool is_compound() const { return type != ValueType::kString; }
   bool ExpiredAt(uint64_t now_ms) const { return expire_at_ms != 0 && expire_at_ms <= now_ms; }

@@ -347,9 +347,8 @@ Status Restore(Txn& txn, std::string_view key, std::string_view payload,
   Metadata meta;
   meta.type = ValueType::kString;
   if (options.ttl_ms > 0) {
-    meta.expire_at_ms = options.absolute_ttl
-                            ? static_cast<uint64_t>(options.ttl_ms)
-                            : txn.now_ms() + static_cast<uint64_t>(options.ttl_ms);
+    meta.expire_at_ms = options.absolute_ttl ? static_cast<uint64_t>(options.ttl_ms)
+                                             : txn.now_ms() + static_cast<uint64_t>(options.ttl_ms);
   }
   if (meta.expire_at_ms != 0 && meta.expire_at_ms <= txn.now_ms()) {
     txn.Remove(key, &rec);  // already expired: Redis replies OK and stores nothing
@@ -361,8 +360,8 @@ Status Restore(Txn& txn, std::string_view key, std::string_view payload,
     Status stored = StoreCollection(txn, key, *object);
     if (!stored.ok()) return stored;
     if (meta.expire_at_ms != 0) {
-      auto set = ExpireAt(txn, key, static_cast<int64_t>(meta.expire_at_ms),
-                          ExpireCondition::kAlways);
+      auto set =
+          ExpireAt(txn, key, static_cast<int64_t>(meta.expire_at_ms), ExpireCondition::kAlways);
       if (!set.ok()) return set.status();
     }
     return Status::Ok();

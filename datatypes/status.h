@@ -2,7 +2,7 @@
 //
 // A Status is a code from the closed enum Code plus, for the few codes that need it, a
 // detail string. The exact Redis error text for each code is produced in one place,
-// server/errors.cc; code below the server never formats Redis error replies itself.
+// server/commands/errors.cc; code below the server never formats Redis error replies itself.
 // Value types; no shared state; safe to copy between threads.
 #pragma once
 

@@ -58,18 +58,22 @@ std::string EncodeInt64(int64_t v) {
   return out;
 }
 
-// Merges int64 LE operands by addition (the persisted key counters).
+// Merges the 8-byte operands of the server records: the key counters by addition, the
+// "version" record by maximum (concurrent batches may reach RocksDB in any order, and the
+// record must end up at the highest version any of them used).
 class Int64AddOperator : public rocksdb::AssociativeMergeOperator {
  public:
-  bool Merge(const rocksdb::Slice& /*key*/, const rocksdb::Slice* existing,
+  bool Merge(const rocksdb::Slice& key, const rocksdb::Slice* existing,
              const rocksdb::Slice& value, std::string* new_value,
              rocksdb::Logger* /*logger*/) const override {
-    int64_t base = 0;
-    if (existing != nullptr && existing->size() == 8) {
-      base = static_cast<int64_t>(GetFixed64LE(existing->data()));
+    uint64_t base = 0;
+    if (existing != nullptr && existing->size() == 8) base = GetFixed64LE(existing->data());
+    uint64_t operand = value.size() == 8 ? GetFixed64LE(value.data()) : 0;
+    if (std::string_view(key.data(), key.size()) == kVersionKey) {
+      *new_value = EncodeInt64(static_cast<int64_t>(std::max(base, operand)));
+    } else {
+      *new_value = EncodeInt64(static_cast<int64_t>(base + operand));
     }
-    int64_t add = value.size() == 8 ? static_cast<int64_t>(GetFixed64LE(value.data())) : 0;
-    *new_value = EncodeInt64(base + add);
     return true;
   }
   const char* Name() const override { return "KeelInt64Add"; }
@@ -136,7 +140,6 @@ class SubkeyFilterFactory : public rocksdb::CompactionFilterFactory {
   rocksdb::ColumnFamilyHandle* meta_cf_ = nullptr;
 };
 
-
 // The first key after every key with prefix (slot, db) in the metadata/sub-key families.
 std::string PrefixEnd(uint16_t slot, uint8_t db) {
   if (db < 255) return MetaKeyPrefix(slot, static_cast<uint8_t>(db + 1));
@@ -172,8 +175,7 @@ void ForEachNonEmptySlot(rocksdb::DB* rdb, rocksdb::ColumnFamilyHandle* cf, uint
 
 }  // namespace
 
-Storage::Storage(StorageOptions options)
-    : options_(std::move(options)), fsync_(options_.fsync) {
+Storage::Storage(StorageOptions options) : options_(std::move(options)), fsync_(options_.fsync) {
   if (!options_.clock) options_.clock = SystemClockMs;
   for (int i = 0; i < kMaxDatabases; ++i) db_map_[i] = static_cast<uint8_t>(i);
   access_ = std::make_unique<std::atomic<uint64_t>[]>(kAccessSlots);
@@ -268,8 +270,7 @@ Result<std::unique_ptr<Storage>> Storage::Open(StorageOptions options) {
   descriptors[kExpiryCf] = {"expiry", cf_options()};
 
   rocksdb::DB* raw = nullptr;
-  rocksdb::Status st =
-      rocksdb::DB::Open(db_options, s->options_.dir, descriptors, &s->cfs_, &raw);
+  rocksdb::Status st = rocksdb::DB::Open(db_options, s->options_.dir, descriptors, &s->cfs_, &raw);
   if (!st.ok()) return Status(Code::kStorage, st.ToString());
   s->db_.reset(raw);
   filter_factory->Attach(raw, s->cfs_[kMetaCf]);
@@ -298,8 +299,8 @@ Status Storage::LoadServerRecords() {
   if (st.ok() && value.size() == 8) next_version_.store(GetFixed64LE(value.data()) + 1);
   for (int db = 0; db < kMaxDatabases; ++db) {
     for (char kind : {'k', 'e'}) {
-      st = db_->Get(rocksdb::ReadOptions(), default_cf(), CounterKey(kind, static_cast<uint8_t>(db)),
-                    &value);
+      st = db_->Get(rocksdb::ReadOptions(), default_cf(),
+                    CounterKey(kind, static_cast<uint8_t>(db)), &value);
       int64_t v = 0;
       if (st.ok() && value.size() == 8) v = static_cast<int64_t>(GetFixed64LE(value.data()));
       (kind == 'k' ? key_counts_ : expire_counts_)[db].store(v);
@@ -352,6 +353,10 @@ class AppliedRecords : public rocksdb::WriteBatch::Handler {
   rocksdb::Status MergeCF(uint32_t cf, const rocksdb::Slice& key,
                           const rocksdb::Slice& value) override {
     if (cf != default_cf_) return rocksdb::Status::OK();
+    if (std::string_view(key.data(), key.size()) == kVersionKey && value.size() == 8) {
+      version = std::max(version, GetFixed64LE(value.data()));
+      return rocksdb::Status::OK();
+    }
     int idx = CounterIndex(std::string_view(key.data(), key.size()));
     if (idx >= 0 && value.size() == 8) {
       delta[idx] += static_cast<int64_t>(GetFixed64LE(value.data()));
@@ -758,8 +763,8 @@ void Txn::RemoveIn(uint8_t db, std::string_view key, KeyRecord* rec) {
   rec->exists = false;
 }
 
-Status Txn::GetSub(std::string_view key, uint64_t version, std::string_view sub,
-                   std::string* value, bool* found) {
+Status Txn::GetSub(std::string_view key, uint64_t version, std::string_view sub, std::string* value,
+                   bool* found) {
   rocksdb::Status st =
       batch_ ? batch_->GetFromBatchAndDB(storage_->db(), read_options(), storage_->sub_cf(),
                                          SubKey(db_, key, version, sub), value)
@@ -861,20 +866,18 @@ Mutation Txn::TakeMutation() {
   }
   for (int i = 0; i < kMaxDatabases; ++i) {
     if (keys[i] != 0) {
-      (void)batch_->GetWriteBatch()->Merge(storage_->default_cf(),
-                                           CounterKey('k', static_cast<uint8_t>(i)),
-                                           EncodeInt64(keys[i]));
+      (void)batch_->GetWriteBatch()->Merge(
+          storage_->default_cf(), CounterKey('k', static_cast<uint8_t>(i)), EncodeInt64(keys[i]));
     }
     if (exps[i] != 0) {
-      (void)batch_->GetWriteBatch()->Merge(storage_->default_cf(),
-                                           CounterKey('e', static_cast<uint8_t>(i)),
-                                           EncodeInt64(exps[i]));
+      (void)batch_->GetWriteBatch()->Merge(
+          storage_->default_cf(), CounterKey('e', static_cast<uint8_t>(i)), EncodeInt64(exps[i]));
     }
   }
   if (max_version_ != 0 && batch_->GetWriteBatch()->Count() != 0) {
     std::string v;
     PutFixed64LE(&v, max_version_);
-    (void)batch_->GetWriteBatch()->Put(storage_->default_cf(), kVersionKey, v);
+    (void)batch_->GetWriteBatch()->Merge(storage_->default_cf(), kVersionKey, v);
   }
   m.batch = std::move(*batch_->GetWriteBatch());
   batch_.reset();
@@ -915,12 +918,8 @@ void Txn::EndCommand(bool rollback) {
   }
 }
 
-size_t Txn::pending_writes() const {
-  return batch_ ? batch_->GetWriteBatch()->Count() : 0;
-}
+size_t Txn::pending_writes() const { return batch_ ? batch_->GetWriteBatch()->Count() : 0; }
 
-size_t Txn::pending_bytes() const {
-  return batch_ ? batch_->GetWriteBatch()->GetDataSize() : 0;
-}
+size_t Txn::pending_bytes() const { return batch_ ? batch_->GetWriteBatch()->GetDataSize() : 0; }
 
 }  // namespace keel

@@ -33,8 +33,9 @@
 //   "dbmap"        -> one byte per logical db: its physical db id (SWAPDB swaps two bytes)
 //   "keys" | db:u8 -> int64 LE, merged by addition: keys physically present in physical db
 //   "exps" | db:u8 -> int64 LE, merged by addition: of those, keys with an expiry
-//   "version"      -> uint64 LE: the highest key version a batch allocated (new versions
-//                     are allocated above it, also on a store that only applied batches)
+//   "version"      -> uint64 LE, merged by maximum: the highest key version a batch used
+//                     (new versions are allocated above it, also on a store that only
+//                     applied batches)
 // A batch sets a counter with Put (FLUSHDB, FLUSHALL) and moves it with Merge; Apply reads
 // those records back out of the batch to update the in-memory copies.
 #pragma once

@@ -184,7 +184,8 @@ Result<std::string> IncrByFloat(Txn& txn, std::string_view key, long double delt
 std::string_view EncodingOf(std::string_view value, StringEncoding encoding) {
   if (encoding == StringEncoding::kRaw) return "raw";
   int64_t n;
-  if (encoding == StringEncoding::kAuto && value.size() <= 20 && ParseInt64(value, &n)) return "int";
+  if (encoding == StringEncoding::kAuto && value.size() <= 20 && ParseInt64(value, &n))
+    return "int";
   return value.size() <= 44 ? "embstr" : "raw";
 }
 

@@ -51,8 +51,7 @@ Status MSet(Txn& txn, std::span<const std::string_view> pairs);
 Result<bool> MSetNx(Txn& txn, std::span<const std::string_view> pairs);
 
 // APPEND and SETRANGE return the new length; STRLEN the length (0 if absent).
-Result<int64_t> Append(Txn& txn, std::string_view key, std::string_view suffix,
-                       uint64_t max_bytes);
+Result<int64_t> Append(Txn& txn, std::string_view key, std::string_view suffix, uint64_t max_bytes);
 Result<int64_t> SetRange(Txn& txn, std::string_view key, int64_t offset, std::string_view value,
                          uint64_t max_bytes);
 Result<int64_t> StrLen(Txn& txn, std::string_view key);
@@ -69,6 +68,7 @@ void StoreKeepTtl(Txn& txn, std::string_view key, KeyRecord* rec, std::string_vi
 Status LoadString(Txn& txn, std::string_view key, KeyRecord* rec, std::string* value);
 
 // OBJECT ENCODING of a string value, as Redis 7.0 reports it (int, embstr, raw).
-std::string_view EncodingOf(std::string_view value, StringEncoding encoding = StringEncoding::kAuto);
+std::string_view EncodingOf(std::string_view value,
+                            StringEncoding encoding = StringEncoding::kAuto);
 
 }  // namespace keel::strings

@@ -3,7 +3,7 @@
 #include <cmath>
 
 #include "datatypes/number.h"
-#include "server/connection.h"
+#include "server/net/connection.h"
 
 namespace keel::server {
 

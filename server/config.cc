@@ -7,7 +7,7 @@
 #include "datatypes/glob.h"
 #include "datatypes/number.h"
 #include "server/notify.h"
-#include "server/observer.h"
+#include "server/observability/observer.h"
 
 namespace keel::server {
 namespace {
@@ -87,7 +87,12 @@ std::optional<std::vector<std::string>> SplitConfigLine(std::string_view line) {
         } else if (line[i] == '\\' && i + 1 < line.size()) {
           ++i;
           char c = line[i];
-          cur.push_back(c == 'n' ? '\n' : c == 'r' ? '\r' : c == 't' ? '\t' : c == 'b' ? '\b' : c == 'a' ? '\a' : c);
+          cur.push_back(c == 'n'   ? '\n'
+                        : c == 'r' ? '\r'
+                        : c == 't' ? '\t'
+                        : c == 'b' ? '\b'
+                        : c == 'a' ? '\a'
+                                   : c);
         } else if (line[i] == '"') {
           if (i + 1 < line.size() && !std::isspace(static_cast<unsigned char>(line[i + 1]))) {
             return std::nullopt;
@@ -137,19 +142,28 @@ Config::Config() {
       {"dir", OptionType::kString, "./data", false, "Directory of the RocksDB data."},
       {"requirepass", OptionType::kString, "", true,
        "Password clients must AUTH with (empty = no password)."},
-      {"appendfsync", OptionType::kEnum, "everysec", true,
+      {"appendfsync",
+       OptionType::kEnum,
+       "everysec",
+       true,
        "WAL fsync policy: always (fsync before each reply), everysec (acknowledged writes "
        "survive a server crash; an OS crash may lose ~1s), no (leave it to the OS).",
-       0, 0, {"always", "everysec", "no"}},
+       0,
+       0,
+       {"always", "everysec", "no"}},
       {"appendonly", OptionType::kBool, "yes", false,
        "Always yes: every write is logged in RocksDB's WAL before it is acknowledged."},
       {"save", OptionType::kString, "", true,
        "Accepted for compatibility; Keel keeps no RDB snapshots (data lives in RocksDB)."},
-      {"databases", OptionType::kInt, "16", false, "Number of databases (SELECT 0..N-1).", 1,
-       256},
-      {"maxclients", OptionType::kInt, "10000", true, "Maximum simultaneous clients.", 1,
-       1000000},
-      {"loglevel", OptionType::kEnum, "notice", true, "Log verbosity.", 0, 0,
+      {"databases", OptionType::kInt, "16", false, "Number of databases (SELECT 0..N-1).", 1, 256},
+      {"maxclients", OptionType::kInt, "10000", true, "Maximum simultaneous clients.", 1, 1000000},
+      {"loglevel",
+       OptionType::kEnum,
+       "notice",
+       true,
+       "Log verbosity.",
+       0,
+       0,
        {"debug", "verbose", "notice", "warning"}},
       {"logfile", OptionType::kString, "", false, "Log file (empty = standard output)."},
       {"pidfile", OptionType::kString, "", false, "Write the process id to this file."},
@@ -158,15 +172,27 @@ Config::Config() {
        "Largest bulk string a client may send (and largest string value).", 1 * kMb},
       {"client-query-buffer-limit", OptionType::kMemory, "1gb", true,
        "Largest unprocessed input a client may accumulate.", 1 * kMb},
-      {"client-output-buffer-limit", OptionType::kString,
-       "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60", true,
+      {"client-output-buffer-limit",
+       OptionType::kString,
+       "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60",
+       true,
        "Per client class (normal, replica, pubsub): <hard> <soft> <soft-seconds>; a client past "
        "the hard limit, or past the soft one for that long, is disconnected.",
-       0, INT64_MAX, {}, [](std::string_view v) -> std::string {
-         return ParseOutputBufferLimits(v) ? "" : "Wrong number of arguments in buffer limit configuration.";
+       0,
+       INT64_MAX,
+       {},
+       [](std::string_view v) -> std::string {
+         return ParseOutputBufferLimits(v)
+                    ? ""
+                    : "Wrong number of arguments in buffer limit configuration.";
        }},
-      {"notify-keyspace-events", OptionType::kString, "", true,
-       "Keyspace notification classes, as Redis: K E g $ l s h z x e t m d n A.", 0, INT64_MAX,
+      {"notify-keyspace-events",
+       OptionType::kString,
+       "",
+       true,
+       "Keyspace notification classes, as Redis: K E g $ l s h z x e t m d n A.",
+       0,
+       INT64_MAX,
        {},
        [](std::string_view v) -> std::string {
          return ParseNotifyFlags(v) ? "" : "Invalid event class character. Use 'Ag$lshzxeKEtmdn'.";
@@ -183,7 +209,7 @@ Config::Config() {
        "RocksDB block cache size."},
       {"rocksdb-write-buffer-size", OptionType::kMemory, "64mb", false,
        "RocksDB memtable size per column family.", 1 * kMb},
-      // Observability (server/observer.h, server/metrics.h).
+      // Observability (server/observability/observer.h, server/observability/metrics.h).
       {"metrics-port", OptionType::kInt, "9121", false,
        "Port of the Prometheus /metrics endpoint, served on the `bind` addresses (0 = off).", 0,
        65535},
@@ -197,8 +223,14 @@ Config::Config() {
       {"latency-tracking", OptionType::kBool, "yes", true,
        "Per-command latency histograms (INFO latencystats, LATENCY HISTOGRAM, "
        "keel_command_duration_seconds)."},
-      {"latency-tracking-info-percentiles", OptionType::kString, "50 99 99.9", true,
-       "Percentiles INFO latencystats reports.", 0, INT64_MAX, {},
+      {"latency-tracking-info-percentiles",
+       OptionType::kString,
+       "50 99 99.9",
+       true,
+       "Percentiles INFO latencystats reports.",
+       0,
+       INT64_MAX,
+       {},
        CheckPercentiles,
        [](std::string_view v) -> std::string {
          std::string out;
@@ -208,11 +240,21 @@ Config::Config() {
          }
          return out;
        }},
-      {"enable-debug-command", OptionType::kEnum, "no", false,
-       "Allow the DEBUG command: no, yes, or local (from loopback connections only).", 0, 0,
+      {"enable-debug-command",
+       OptionType::kEnum,
+       "no",
+       false,
+       "Allow the DEBUG command: no, yes, or local (from loopback connections only).",
+       0,
+       0,
        {"no", "yes", "local"}},
-      {"log-format", OptionType::kEnum, "redis", true,
-       "Log line format: redis (redis-server's) or json (one object per line).", 0, 0,
+      {"log-format",
+       OptionType::kEnum,
+       "redis",
+       true,
+       "Log line format: redis (redis-server's) or json (one object per line).",
+       0,
+       0,
        {"redis", "json"}},
   };
   for (const auto& s : specs_) {

@@ -39,7 +39,7 @@ struct OptionSpec {
   std::string default_value;
   bool runtime_mutable;
   std::string help;
-  int64_t min = 0;                   // kInt / kMemory
+  int64_t min = 0;  // kInt / kMemory
   int64_t max = INT64_MAX;
   std::vector<std::string> choices;  // kEnum
   // kString: extra validation; returns an error text, or empty when the value is good.

@@ -71,11 +71,11 @@ void ExecBatch::CommitAsync(AsyncDone done) {
     done(ok, std::move(m.effects));
     return;
   }
-  storage_->committer()->Submit(
-      std::move(m), [held = std::move(held), done = std::move(done)](Status st, Mutation&& applied) {
-        Finish(*held, st, applied.effects);
-        done(std::move(st), std::move(applied.effects));
-      });
+  storage_->committer()->Submit(std::move(m), [held = std::move(held), done = std::move(done)](
+                                                  Status st, Mutation&& applied) {
+    Finish(*held, st, applied.effects);
+    done(std::move(st), std::move(applied.effects));
+  });
 }
 
 Status ExecBatch::Commit() {
@@ -114,8 +114,8 @@ void ExecBatch::OnKeyMiss(int logical_db, std::string_view key) {
 }
 
 bool ExecBatch::full() const {
-  return txn_ && !atomic_ && (txn_->pending_writes() >= kMaxPendingWrites ||
-                  txn_->pending_bytes() >= kMaxPendingBytes);
+  return txn_ && !atomic_ &&
+         (txn_->pending_writes() >= kMaxPendingWrites || txn_->pending_bytes() >= kMaxPendingBytes);
 }
 
 namespace {

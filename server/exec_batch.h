@@ -10,11 +10,12 @@
 // batch commits first (releasing everything) and then blocks for the new set, so two
 // batches can never deadlock.
 //
-// Commit points: CommitAsync is the connection's one asynchronous commit (end of a read's
-// worth of input, or before blocking). The others wait for their commit on the calling
-// thread: an early commit when the batch is full or a stripe is busy, before a keyless read
-// or EXEC, and inside a MULTI/EXEC block holding the whole store. With LocalCommitter they
-// complete inline; a committer whose done runs later (replication) makes them wait.
+// Commit points: CommitAsync is the connection's one way to commit, without blocking its
+// io thread: at the end of a read's worth of input, before a command that needs the pending
+// writes applied (Server::Execute answers kCommitFirst: keyless reads, EXEC, whole-store
+// commands, a full batch, a stripe busy elsewhere; see TryJoin), and after a whole-store
+// command. Commit() waits on the calling thread; only a MULTI/EXEC block holding the whole
+// store (CommitPending) and the rare paths that find the batch non-empty still use it.
 //
 // Owned by a Connection (or a test); used on one thread, except that a done callback may
 // release the held stripes and gate from the committer's thread.
@@ -22,13 +23,13 @@
 
 #include <atomic>
 #include <functional>
-#include <optional>
 #include <memory>
+#include <optional>
 #include <shared_mutex>
 #include <vector>
 
 #include "datatypes/storage.h"
-#include "server/command.h"
+#include "server/commands/command.h"
 
 namespace keel::server {
 
@@ -144,7 +145,7 @@ class ExecBatch : public KeyEventSink {
   std::unique_lock<SharedGate> exclusive_;
   std::optional<Txn> txn_;
   std::optional<Mutation> whole_;  // a whole-store command's mutation (BeginExclusive)
-  std::vector<size_t> held_;  // sorted
+  std::vector<size_t> held_;       // sorted
   bool commit_failed_ = false;
   Events events_;
   size_t cmd_modified_mark_ = 0;  // where the current command's events begin

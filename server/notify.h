@@ -10,20 +10,20 @@
 namespace keel::server {
 
 enum NotifyFlag : int {
-  kNotifyKeyspace = 1 << 0,   // K
-  kNotifyKeyevent = 1 << 1,   // E
-  kNotifyGeneric = 1 << 2,    // g
-  kNotifyString = 1 << 3,     // $
-  kNotifyList = 1 << 4,       // l
-  kNotifySet = 1 << 5,        // s
-  kNotifyHash = 1 << 6,       // h
-  kNotifyZSet = 1 << 7,       // z
-  kNotifyExpired = 1 << 8,    // x
-  kNotifyEvicted = 1 << 9,    // e
-  kNotifyStream = 1 << 10,    // t
-  kNotifyKeyMiss = 1 << 11,   // m
-  kNotifyModule = 1 << 12,    // d
-  kNotifyNew = 1 << 13,       // n
+  kNotifyKeyspace = 1 << 0,  // K
+  kNotifyKeyevent = 1 << 1,  // E
+  kNotifyGeneric = 1 << 2,   // g
+  kNotifyString = 1 << 3,    // $
+  kNotifyList = 1 << 4,      // l
+  kNotifySet = 1 << 5,       // s
+  kNotifyHash = 1 << 6,      // h
+  kNotifyZSet = 1 << 7,      // z
+  kNotifyExpired = 1 << 8,   // x
+  kNotifyEvicted = 1 << 9,   // e
+  kNotifyStream = 1 << 10,   // t
+  kNotifyKeyMiss = 1 << 11,  // m
+  kNotifyModule = 1 << 12,   // d
+  kNotifyNew = 1 << 13,      // n
   kNotifyAll = kNotifyGeneric | kNotifyString | kNotifyList | kNotifySet | kNotifyHash |
                kNotifyZSet | kNotifyExpired | kNotifyEvicted | kNotifyStream | kNotifyModule,
 };

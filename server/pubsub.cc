@@ -1,7 +1,7 @@
 #include "server/pubsub.h"
 
 #include "datatypes/glob.h"
-#include "server/connection.h"
+#include "server/net/connection.h"
 
 namespace keel::server {
 namespace {

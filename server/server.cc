@@ -7,13 +7,13 @@
 #include <fstream>
 #include <sstream>
 
-#include "server/connection.h"
 #include "datatypes/number.h"
-#include "server/errors.h"
+#include "server/commands/errors.h"
 #include "server/exec_batch.h"
+#include "server/net/connection.h"
 #include "server/notify.h"
-#include "server/log.h"
-#include "server/metrics.h"
+#include "server/observability/log.h"
+#include "server/observability/metrics.h"
 
 namespace keel::server {
 
@@ -37,9 +37,8 @@ Server::Server(std::unique_ptr<Config> config, Clock clock)
   metrics_ = std::make_unique<Metrics>(*this);
   run_id_ = RandomHex(40);
   start_ms_ = NowMs();
-  config_->set_hook([this](const std::string& name, const std::string& value) {
-    ApplyConfig(name, value);
-  });
+  config_->set_hook(
+      [this](const std::string& name, const std::string& value) { ApplyConfig(name, value); });
 }
 
 Server::~Server() {
@@ -154,11 +153,10 @@ Status Server::Start() {
   for (auto& ioc : io_contexts_) {
     threads_.emplace_back([ctx = ioc.get()] { ctx->run(); });
   }
-  Log(LogLevel::kNotice, "Keel " + std::string(kKeelVersion) + " (Redis " +
-                             std::string(kRedisCompatVersion) + " compatible) pid=" +
-                             std::to_string(getpid()) + " data=" + so.dir + " io-threads=" +
-                             std::to_string(n) + " appendfsync=" +
-                             std::string(FsyncPolicyName(so.fsync)));
+  Log(LogLevel::kNotice,
+      "Keel " + std::string(kKeelVersion) + " (Redis " + std::string(kRedisCompatVersion) +
+          " compatible) pid=" + std::to_string(getpid()) + " data=" + so.dir + " io-threads=" +
+          std::to_string(n) + " appendfsync=" + std::string(FsyncPolicyName(so.fsync)));
   Log(LogLevel::kNotice, "Ready to accept connections tcp on port " + std::to_string(port_));
   metrics_->Start();  // never fails the start: an unbindable metrics port is logged
   return Status::Ok();
@@ -167,14 +165,16 @@ Status Server::Start() {
 void Server::Accept(size_t listener) {
   size_t idx = next_io_.fetch_add(1) % io_contexts_.size();
   acceptors_[listener]->async_accept(
-      *io_contexts_[idx], [this, listener](const boost::system::error_code& ec, tcp::socket socket) {
+      *io_contexts_[idx],
+      [this, listener](const boost::system::error_code& ec, tcp::socket socket) {
         if (ec == asio::error::operation_aborted) return;
         if (!ec) {
           stats_.connections_received.fetch_add(1, std::memory_order_relaxed);
           if (client_count() >= static_cast<size_t>(config_->GetInt("maxclients"))) {
             stats_.rejected_connections.fetch_add(1, std::memory_order_relaxed);
             boost::system::error_code ignored;
-            asio::write(socket, asio::buffer(std::string_view("-ERR max number of clients reached\r\n")),
+            asio::write(socket,
+                        asio::buffer(std::string_view("-ERR max number of clients reached\r\n")),
                         ignored);
             socket.close(ignored);
           } else {
@@ -505,8 +505,8 @@ Server::Outcome Server::Execute(Client& client, std::span<const std::string_view
   bool is_write = spec->flags & kCmdWrite;
   if (batch.pending() && !batch.atomic() && !batch.commit_failed()) {
     bool keyless_read = !is_write && (spec->first_key == 0 || (spec->flags & kCmdNoStorage));
-    bool commit_first = (spec->flags & (kCmdCommitFirst | kCmdOwnsDbGuard)) != 0 ||
-                        keyless_read || batch.commit_requested();
+    bool commit_first = (spec->flags & (kCmdCommitFirst | kCmdOwnsDbGuard)) != 0 || keyless_read ||
+                        batch.commit_requested();
     if (!commit_first && is_write && !(spec->flags & kCmdNoStorage)) {
       CommandContext probe{*this, client, argv, reply, *spec};
       commit_first = !batch.TryJoin([&] { return StripesFor(probe, client.db); });

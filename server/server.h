@@ -27,13 +27,13 @@
 #include "datatypes/storage.h"
 #include "resp/reply_builder.h"
 #include "server/blocking.h"
-#include "server/client.h"
+#include "server/commands/command_table.h"
+#include "server/config.h"
 #include "server/exec_batch.h"
-#include "server/observer.h"
+#include "server/net/client.h"
+#include "server/observability/observer.h"
 #include "server/pubsub.h"
 #include "server/watch.h"
-#include "server/command_table.h"
-#include "server/config.h"
 
 namespace keel::server {
 
@@ -113,7 +113,8 @@ class Server {
   // Blocking commands and post-commit events.
   BlockingManager& blocking() { return blocking_; }
   CommandObserver& observer() { return observer_; }
-  // The Prometheus endpoint and registry (server/metrics.h); exists from construction.
+  // The Prometheus endpoint and registry (server/observability/metrics.h); exists from
+  // construction.
   Metrics& metrics() { return *metrics_; }
   void ParkBlocked(CommandContext& ctx, BlockRequest request);
   // Called (on the committing thread, after locks are released) with a batch's events;

@@ -595,7 +595,8 @@ TEST_F(KeyspaceTest, ScanFiltersByPatternAndType) {
     EXPECT_EQ(cursor, 0u);
     return seen;
   };
-  EXPECT_EQ(scan_all(std::nullopt, ValueType::kHash), std::set<std::string>(hashes.begin(), hashes.end()));
+  EXPECT_EQ(scan_all(std::nullopt, ValueType::kHash),
+            std::set<std::string>(hashes.begin(), hashes.end()));
   EXPECT_EQ(scan_all("*", ValueType::kString),
             std::set<std::string>(strings.begin(), strings.end()));
   EXPECT_TRUE(scan_all(std::nullopt, ValueType::kList).empty());

@@ -143,6 +143,29 @@ TEST_F(WriteDoorTest, ReplicaDerivesCountersDbMapAndVersionsFromTheBatches) {
   for (int db = 0; db < 16; ++db) EXPECT_EQ(replica_->KeyCount(db), 0) << db;
 }
 
+TEST_F(WriteDoorTest, VersionRecordKeepsTheHighestVersionWhateverTheCommitOrder) {
+  // Two writers allocate versions; the later allocation commits first. The persisted record
+  // (and a replica replaying the batches) must keep the higher one, or a new incarnation of
+  // a key could reuse a version whose dead elements are still on disk.
+  Txn first(writer_.get(), 0), second(writer_.get(), 0);
+  uint64_t low = first.NewVersion();
+  uint64_t high = second.NewVersion();
+  ASSERT_LT(low, high);
+  using Write = std::pair<Txn*, const char*>;
+  for (auto [txn, key] : {Write{&second, "b"}, Write{&first, "a"}}) {
+    KeyRecord rec;
+    ASSERT_TRUE(txn->Load(key, &rec).ok());
+    txn->Store(key, &rec, Metadata(), "v");
+    ASSERT_TRUE(txn->Commit().ok());
+  }
+  Replay();
+  EXPECT_GT(replica_->NextVersion(), high);
+  writer_.reset();
+  recorder_.reset();
+  writer_ = test::OpenStore(writer_dir_.path(), writer_clock_, true);
+  EXPECT_GT(writer_->NextVersion(), high);
+}
+
 TEST_F(WriteDoorTest, FailedCommitAppliesNothingAndReportsTheError) {
   recorder_->FailNext(1);
   Txn txn(writer_.get(), 0);

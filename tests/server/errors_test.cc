@@ -1,6 +1,6 @@
 // ErrorText: the codes that datatypes/ used to return as kInvalidArgument plus Redis's text
 // must still produce exactly that text.
-#include "server/errors.h"
+#include "server/commands/errors.h"
 
 #include <gtest/gtest.h>
 

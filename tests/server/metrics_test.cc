@@ -19,9 +19,9 @@
 #include <vector>
 
 #include "datatypes/glob.h"
-#include "server/log.h"
-#include "server/metrics.h"
-#include "server/observer.h"
+#include "server/observability/log.h"
+#include "server/observability/metrics.h"
+#include "server/observability/observer.h"
 #include "tests/server/harness.h"
 
 namespace keel::server::test {

@@ -1,4 +1,4 @@
-#include "server/metrics.h"
+#include "server/observability/metrics.h"
 
 #include <dirent.h>
 #include <sys/resource.h>
@@ -21,7 +21,7 @@
 #include <sstream>
 
 #include "datatypes/storage.h"
-#include "server/log.h"
+#include "server/observability/log.h"
 #include "server/server.h"
 
 namespace keel::server {

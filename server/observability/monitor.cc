@@ -1,10 +1,10 @@
-#include "server/monitor.h"
+#include "server/observability/monitor.h"
 
 #include <chrono>
 #include <cstdio>
 
-#include "server/client.h"
-#include "server/connection.h"
+#include "server/net/client.h"
+#include "server/net/connection.h"
 
 namespace keel::server {
 

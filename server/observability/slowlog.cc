@@ -1,4 +1,4 @@
-#include "server/slowlog.h"
+#include "server/observability/slowlog.h"
 
 namespace keel::server {
 

@@ -4,8 +4,8 @@
 #include "datatypes/collection.h"
 #include "datatypes/hash.h"
 #include "datatypes/number.h"
-#include "server/cmd_util.h"
-#include "server/command_table.h"
+#include "server/commands/cmd_util.h"
+#include "server/commands/command_table.h"
 #include "server/server.h"
 
 namespace keel::server {

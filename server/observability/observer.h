@@ -27,9 +27,9 @@
 #include <utility>
 #include <vector>
 
-#include "server/latency.h"
-#include "server/monitor.h"
-#include "server/slowlog.h"
+#include "server/observability/latency.h"
+#include "server/observability/monitor.h"
+#include "server/observability/slowlog.h"
 
 namespace keel::server {
 

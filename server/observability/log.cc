@@ -1,4 +1,4 @@
-#include "server/log.h"
+#include "server/observability/log.h"
 
 #include <unistd.h>
 
@@ -8,6 +8,8 @@
 #include <ctime>
 #include <map>
 #include <mutex>
+
+#include "datatypes/clock.h"
 
 namespace keel::server {
 namespace {
@@ -27,11 +29,8 @@ std::map<std::string, RateState, std::less<>> g_rate;
 constexpr std::string_view kLevelNames[] = {"debug", "verbose", "notice", "warning"};
 constexpr char kMarks[] = {'.', '-', '*', '#'};
 
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
+// Log lines carry the wall time even when a test injects a fake clock into the server.
+int64_t NowMs() { return static_cast<int64_t>(SystemClockMs()); }
 
 // Escapes what would break the line: backslash-escapes for the redis format, JSON string
 // escapes for json.

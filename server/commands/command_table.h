@@ -1,7 +1,7 @@
 // CommandTable: every command Keel serves, one CommandSpec row each, built once at start-up.
 //
-// Families register their rows from server/cmd_*.cc. Immutable after construction except the
-// per-command statistics, which are atomics. Thread-safe for lookups.
+// Families register their rows from server/commands/cmd_*.cc. Immutable after construction except
+// the per-command statistics, which are atomics. Thread-safe for lookups.
 #pragma once
 
 #include <memory>
@@ -10,13 +10,13 @@
 #include <unordered_map>
 #include <vector>
 
-#include "server/command.h"
+#include "server/commands/command.h"
 
 namespace keel::server {
 
 // Builds the CommandSpec rows of one command group (the "group" of COMMAND DOCS): a family in
-// server/cmd_*.cc binds its group once, e.g. `const CommandRows Row("hash");`, and each call
-// fills the fields every row has. Rows that need more (subcommands, extra locks) set those
+// server/commands/cmd_*.cc binds its group once, e.g. `const CommandRows Row("hash");`, and each
+// call fills the fields every row has. Rows that need more (subcommands, extra locks) set those
 // fields on the returned spec.
 class CommandRows {
  public:
@@ -36,14 +36,15 @@ void RegisterConnectionCommands(std::vector<CommandSpec>* out);
 void RegisterServerCommands(std::vector<CommandSpec>* out);
 void RegisterStringCommands(std::vector<CommandSpec>* out);
 void RegisterKeyCommands(std::vector<CommandSpec>* out);
-void RegisterHashCommands(std::vector<CommandSpec>* out);    // server/cmd_hash.cc
-void RegisterSetCommands(std::vector<CommandSpec>* out);     // server/cmd_set.cc
-void RegisterZSetCommands(std::vector<CommandSpec>* out);    // server/cmd_zset.cc
-void RegisterListCommands(std::vector<CommandSpec>* out);    // server/cmd_list.cc
-void RegisterStreamCommands(std::vector<CommandSpec>* out);  // server/cmd_stream.cc
-void RegisterPubSubCommands(std::vector<CommandSpec>* out);       // server/cmd_pubsub.cc
-void RegisterTransactionCommands(std::vector<CommandSpec>* out);  // server/cmd_multi.cc
-void RegisterIntrospectionCommands(std::vector<CommandSpec>* out);  // server/cmd_introspection.cc
+void RegisterHashCommands(std::vector<CommandSpec>* out);         // server/commands/cmd_hash.cc
+void RegisterSetCommands(std::vector<CommandSpec>* out);          // server/commands/cmd_set.cc
+void RegisterZSetCommands(std::vector<CommandSpec>* out);         // server/commands/cmd_zset.cc
+void RegisterListCommands(std::vector<CommandSpec>* out);         // server/commands/cmd_list.cc
+void RegisterStreamCommands(std::vector<CommandSpec>* out);       // server/commands/cmd_stream.cc
+void RegisterPubSubCommands(std::vector<CommandSpec>* out);       // server/commands/cmd_pubsub.cc
+void RegisterTransactionCommands(std::vector<CommandSpec>* out);  // server/commands/cmd_multi.cc
+void RegisterIntrospectionCommands(
+    std::vector<CommandSpec>* out);  // server/commands/cmd_introspection.cc
 
 class CommandTable {
  public:

@@ -1,4 +1,4 @@
-#include "server/connection.h"
+#include "server/net/connection.h"
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -7,7 +7,7 @@
 #include <chrono>
 #include <cstring>
 
-#include "server/log.h"
+#include "server/observability/log.h"
 #include "server/server.h"
 
 namespace keel::server {
@@ -96,11 +96,9 @@ void Connection::DoRead() {
   size_t want = std::clamp(in_.size() - in_len_, kReadChunk, size_t{1} << 20);
   if (read_buf_.size() != want) read_buf_.resize(want);
   reading_ = true;
-  socket_.async_read_some(
-      asio::buffer(read_buf_.data(), read_buf_.size()),
-      [self = shared_from_this()](const boost::system::error_code& ec, size_t n) {
-        self->OnRead(ec, n);
-      });
+  socket_.async_read_some(asio::buffer(read_buf_.data(), read_buf_.size()),
+                          [self = shared_from_this()](const boost::system::error_code& ec,
+                                                      size_t n) { self->OnRead(ec, n); });
 }
 
 void Connection::OnRead(const boost::system::error_code& ec, size_t n) {
@@ -216,11 +214,11 @@ void Connection::OnBlocked(BlockRequest request, std::span<const std::string_vie
                          block_request_.wake_all);
   if (block_request_.timeout_ms > 0) {
     block_timer_.expires_after(std::chrono::milliseconds(block_request_.timeout_ms));
-    block_timer_.async_wait([self = shared_from_this(), gen = block_generation_](
-                                const boost::system::error_code& ec) {
-      if (ec || !self->blocked_ || gen != self->block_generation_) return;
-      self->EndBlockWithReply(/*with_error=*/false);
-    });
+    block_timer_.async_wait(
+        [self = shared_from_this(), gen = block_generation_](const boost::system::error_code& ec) {
+          if (ec || !self->blocked_ || gen != self->block_generation_) return;
+          self->EndBlockWithReply(/*with_error=*/false);
+        });
   }
 }
 
@@ -276,12 +274,12 @@ void Connection::Deliver(std::shared_ptr<const Message> message) {
     Kill();
     return;
   }
-  asio::post(socket_.get_executor(), [self = shared_from_this(), message = std::move(message),
-                                       size] {
-    self->in_flight_bytes_.fetch_sub(size, std::memory_order_relaxed);
-    self->AppendDelivered(*message);
-    self->MaybeWrite();
-  });
+  asio::post(socket_.get_executor(),
+             [self = shared_from_this(), message = std::move(message), size] {
+               self->in_flight_bytes_.fetch_sub(size, std::memory_order_relaxed);
+               self->AppendDelivered(*message);
+               self->MaybeWrite();
+             });
 }
 
 void Connection::AppendDelivered(const Message& message) {
@@ -311,9 +309,8 @@ void Connection::PostRetry() {
 }
 
 void Connection::PostUnblock(bool with_error) {
-  asio::post(socket_.get_executor(), [self = shared_from_this(), with_error] {
-    self->EndBlockWithReply(with_error);
-  });
+  asio::post(socket_.get_executor(),
+             [self = shared_from_this(), with_error] { self->EndBlockWithReply(with_error); });
 }
 
 void Connection::Retry() {
@@ -365,8 +362,8 @@ void Connection::CommitBatch() {
       return;
     }
     auto executor = self->socket_.get_executor();
-    asio::post(executor, [self = std::move(self), st = std::move(st),
-                          effects = std::move(effects), start]() mutable {
+    asio::post(executor, [self = std::move(self), st = std::move(st), effects = std::move(effects),
+                          start]() mutable {
       self->OnBatchCommitted(std::move(st), std::move(effects), start);
     });
   });

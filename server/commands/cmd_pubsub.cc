@@ -4,9 +4,9 @@
 #include <string>
 #include <vector>
 
-#include "server/cmd_util.h"
-#include "server/command_table.h"
-#include "server/connection.h"
+#include "server/commands/cmd_util.h"
+#include "server/commands/command_table.h"
+#include "server/net/connection.h"
 #include "server/server.h"
 
 namespace keel::server {
@@ -39,8 +39,7 @@ void UpdateLimitClass(CommandContext& c) {
 }
 
 // Subscription confirmations are pushes in RESP3 and arrays in RESP2.
-void ReplyConfirm(CommandContext& c, std::string_view what, const std::string* name,
-                  size_t count) {
+void ReplyConfirm(CommandContext& c, std::string_view what, const std::string* name, size_t count) {
   c.reply.Push(3);
   c.reply.Bulk(what);
   if (name != nullptr) {
@@ -87,7 +86,9 @@ void Unsubscribe(CommandContext& c) { UnsubscribeGeneric(c, Kind::kChannel, "uns
 void PUnsubscribe(CommandContext& c) { UnsubscribeGeneric(c, Kind::kPattern, "punsubscribe"); }
 void SUnsubscribe(CommandContext& c) { UnsubscribeGeneric(c, Kind::kShard, "sunsubscribe"); }
 
-void Publish(CommandContext& c) { c.reply.Integer(c.server.pubsub().Publish(c.argv[1], c.argv[2])); }
+void Publish(CommandContext& c) {
+  c.reply.Integer(c.server.pubsub().Publish(c.argv[1], c.argv[2]));
+}
 void SPublish(CommandContext& c) {
   c.reply.Integer(c.server.pubsub().SPublish(c.argv[1], c.argv[2]));
 }
@@ -147,8 +148,8 @@ void PubSubHelp(CommandContext& c) {
 
 constexpr uint32_t kSubFlags =
     kCmdPubSub | kCmdNoScript | kCmdLoading | kCmdStale | kCmdNoStorage | kCmdPubSubContext;
-constexpr uint32_t kPub = kCmdPubSub | kCmdLoading | kCmdStale | kCmdFast | kCmdMayReplicate |
-                          kCmdNoStorage;
+constexpr uint32_t kPub =
+    kCmdPubSub | kCmdLoading | kCmdStale | kCmdFast | kCmdMayReplicate | kCmdNoStorage;
 constexpr uint32_t kIntro = kCmdPubSub | kCmdLoading | kCmdStale | kCmdNoStorage;
 
 }  // namespace

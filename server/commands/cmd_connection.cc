@@ -2,15 +2,16 @@
 #include <chrono>
 #include <optional>
 
-#include "server/cmd_util.h"
-#include "server/command_table.h"
-#include "server/connection.h"
+#include "server/commands/cmd_util.h"
+#include "server/commands/command_table.h"
+#include "server/net/connection.h"
 #include "server/server.h"
 
 namespace keel::server {
 namespace {
 
-constexpr std::string_view kWrongPass = "WRONGPASS invalid username-password pair or user is disabled.";
+constexpr std::string_view kWrongPass =
+    "WRONGPASS invalid username-password pair or user is disabled.";
 
 void Ping(CommandContext& c) {
   if (c.argv.size() > 2) return c.ErrorText("ERR wrong number of arguments for 'ping' command");
@@ -34,8 +35,7 @@ void Quit(CommandContext& c) {
 
 // Checks AUTH credentials; replies with the error itself and returns false on failure.
 bool Authenticate(CommandContext& c, std::string_view user, std::string_view pass) {
-  bool ok = user == "default" &&
-            (!c.server.requirepass_set() || c.server.CheckPassword(pass));
+  bool ok = user == "default" && (!c.server.requirepass_set() || c.server.CheckPassword(pass));
   if (!ok) {
     c.ErrorText(kWrongPass);
     return false;
@@ -100,8 +100,7 @@ void Hello(CommandContext& c) {
   }
   if (has_setname) {
     if (!ValidClientName(setname)) {
-      return c.ErrorText(
-          "ERR Client names cannot contain spaces, newlines or special characters.");
+      return c.ErrorText("ERR Client names cannot contain spaces, newlines or special characters.");
     }
     std::lock_guard<std::mutex> l(c.client.mu);
     c.client.name = setname;
@@ -140,7 +139,7 @@ void Reset(CommandContext& c) {
   c.client.multi_error = false;
   c.client.queued.clear();
   c.server.OnClientClosed(c.client, c.client.connection);  // also SyncShared()
-  c.server.observer().monitors().Remove(c.client.id);  // leave MONITOR mode
+  c.server.observer().monitors().Remove(c.client.id);      // leave MONITOR mode
   if (c.client.connection != nullptr) {
     c.client.connection->set_limit_class(Connection::LimitClass::kNormal);
   }
@@ -173,7 +172,8 @@ std::string ClientLine(Server& server, Client& cl) {
   out += " fd=" + std::to_string(cl.fd);
   out += " name=" + name;
   out += " age=" + std::to_string((now - cl.created_ms) / 1000);
-  out += " idle=" + std::to_string((now - cl.last_active_ms.load(std::memory_order_relaxed)) / 1000);
+  out +=
+      " idle=" + std::to_string((now - cl.last_active_ms.load(std::memory_order_relaxed)) / 1000);
   int64_t multi = cl.multi_count.load(std::memory_order_relaxed);
   // Redis's flag letters, in its order: O monitor, P subscribed, x in MULTI, b blocked,
   // d a watched key changed.
@@ -399,77 +399,163 @@ constexpr uint32_t kConn = kCmdNoStorage | kCmdNoScript | kCmdLoading | kCmdStal
 }  // namespace
 
 void RegisterConnectionCommands(std::vector<CommandSpec>* out) {
-  out->push_back({.name = "ping", .arity = -1,
+  out->push_back({.name = "ping",
+                  .arity = -1,
                   .flags = kCmdNoStorage | kCmdFast | kCmdPubSubContext,
-                  .handler = Ping, .group = "connection", .summary = "Ping the server",
-                  .since = "1.0.0", .complexity = "O(1)", .acl = "@fast @connection"});
-  out->push_back({.name = "echo", .arity = 2,
-                  .flags = kCmdNoStorage | kCmdLoading | kCmdStale | kCmdFast, .handler = Echo,
-                  .group = "connection", .summary = "Echo the given string", .since = "1.0.0",
-                  .complexity = "O(1)", .acl = "@fast @connection"});
-  out->push_back({.name = "quit", .arity = -1,
-                  .flags = kConn | kCmdNoAuth | kCmdFast | kCmdAllowBusy | kCmdPubSubContext |
-                           kCmdTxnControl,
-                  .handler = Quit,
-                  .group = "connection", .summary = "Close the connection", .since = "1.0.0",
-                  .complexity = "O(1)", .acl = "@fast @connection"});
-  out->push_back({.name = "hello", .arity = -1,
-                  .flags = kConn | kCmdNoAuth | kCmdFast | kCmdAllowBusy, .handler = Hello,
-                  .group = "connection", .summary = "Handshake with Redis", .since = "6.0.0",
-                  .complexity = "O(1)", .acl = "@fast @connection"});
-  out->push_back({.name = "auth", .arity = -2,
-                  .flags = kConn | kCmdNoAuth | kCmdFast | kCmdAllowBusy, .handler = Auth,
-                  .group = "connection", .summary = "Authenticate to the server",
-                  .since = "1.0.0", .complexity = "O(N) where N is the number of passwords",
+                  .handler = Ping,
+                  .group = "connection",
+                  .summary = "Ping the server",
+                  .since = "1.0.0",
+                  .complexity = "O(1)",
                   .acl = "@fast @connection"});
-  out->push_back({.name = "select", .arity = 2,
-                  .flags = kCmdNoStorage | kCmdLoading | kCmdStale | kCmdFast, .handler = Select,
-                  .group = "connection", .summary = "Change the selected database",
-                  .since = "1.0.0", .complexity = "O(1)", .acl = "@fast @connection"});
-  out->push_back({.name = "reset", .arity = 1,
-                  .flags = kConn | kCmdNoAuth | kCmdFast | kCmdAllowBusy | kCmdPubSubContext |
-                           kCmdTxnControl,
-                  .handler = Reset, .group = "connection", .summary = "Reset the connection",
-                  .since = "6.2.0", .complexity = "O(1)", .acl = "@fast @connection"});
+  out->push_back({.name = "echo",
+                  .arity = 2,
+                  .flags = kCmdNoStorage | kCmdLoading | kCmdStale | kCmdFast,
+                  .handler = Echo,
+                  .group = "connection",
+                  .summary = "Echo the given string",
+                  .since = "1.0.0",
+                  .complexity = "O(1)",
+                  .acl = "@fast @connection"});
+  out->push_back(
+      {.name = "quit",
+       .arity = -1,
+       .flags = kConn | kCmdNoAuth | kCmdFast | kCmdAllowBusy | kCmdPubSubContext | kCmdTxnControl,
+       .handler = Quit,
+       .group = "connection",
+       .summary = "Close the connection",
+       .since = "1.0.0",
+       .complexity = "O(1)",
+       .acl = "@fast @connection"});
+  out->push_back({.name = "hello",
+                  .arity = -1,
+                  .flags = kConn | kCmdNoAuth | kCmdFast | kCmdAllowBusy,
+                  .handler = Hello,
+                  .group = "connection",
+                  .summary = "Handshake with Redis",
+                  .since = "6.0.0",
+                  .complexity = "O(1)",
+                  .acl = "@fast @connection"});
+  out->push_back({.name = "auth",
+                  .arity = -2,
+                  .flags = kConn | kCmdNoAuth | kCmdFast | kCmdAllowBusy,
+                  .handler = Auth,
+                  .group = "connection",
+                  .summary = "Authenticate to the server",
+                  .since = "1.0.0",
+                  .complexity = "O(N) where N is the number of passwords",
+                  .acl = "@fast @connection"});
+  out->push_back({.name = "select",
+                  .arity = 2,
+                  .flags = kCmdNoStorage | kCmdLoading | kCmdStale | kCmdFast,
+                  .handler = Select,
+                  .group = "connection",
+                  .summary = "Change the selected database",
+                  .since = "1.0.0",
+                  .complexity = "O(1)",
+                  .acl = "@fast @connection"});
+  out->push_back(
+      {.name = "reset",
+       .arity = 1,
+       .flags = kConn | kCmdNoAuth | kCmdFast | kCmdAllowBusy | kCmdPubSubContext | kCmdTxnControl,
+       .handler = Reset,
+       .group = "connection",
+       .summary = "Reset the connection",
+       .since = "6.2.0",
+       .complexity = "O(1)",
+       .acl = "@fast @connection"});
   constexpr uint32_t kSub = kConn | kCmdNoAuth;
   out->push_back(
-      {.name = "client", .arity = -2, .flags = kCmdNoStorage, .group = "connection",
-       .summary = "A container for client connection commands", .since = "2.4.0",
-       .complexity = "Depends on subcommand.", .acl = "@slow",
+      {.name = "client",
+       .arity = -2,
+       .flags = kCmdNoStorage,
+       .group = "connection",
+       .summary = "A container for client connection commands",
+       .since = "2.4.0",
+       .complexity = "Depends on subcommand.",
+       .acl = "@slow",
        .subcommands = {
-           {.name = "client|id", .arity = 2, .flags = kConn, .handler = ClientId,
-            .group = "connection", .summary = "Returns the client ID for the current connection",
-            .since = "5.0.0", .complexity = "O(1)", .acl = "@slow @connection"},
-           {.name = "client|setname", .arity = 3, .flags = kConn, .handler = ClientSetName,
-            .group = "connection", .summary = "Set the current connection name",
-            .since = "2.6.9", .complexity = "O(1)", .acl = "@slow @connection"},
-           {.name = "client|getname", .arity = 2, .flags = kConn, .handler = ClientGetName,
-            .group = "connection", .summary = "Get the current connection name",
-            .since = "2.6.9", .complexity = "O(1)", .acl = "@slow @connection"},
-           {.name = "client|list", .arity = -2, .flags = kConn | kCmdAdmin, .handler = ClientList,
-            .group = "connection", .summary = "Get the list of client connections",
-            .since = "2.4.0", .complexity = "O(N) where N is the number of client connections",
+           {.name = "client|id",
+            .arity = 2,
+            .flags = kConn,
+            .handler = ClientId,
+            .group = "connection",
+            .summary = "Returns the client ID for the current connection",
+            .since = "5.0.0",
+            .complexity = "O(1)",
+            .acl = "@slow @connection"},
+           {.name = "client|setname",
+            .arity = 3,
+            .flags = kConn,
+            .handler = ClientSetName,
+            .group = "connection",
+            .summary = "Set the current connection name",
+            .since = "2.6.9",
+            .complexity = "O(1)",
+            .acl = "@slow @connection"},
+           {.name = "client|getname",
+            .arity = 2,
+            .flags = kConn,
+            .handler = ClientGetName,
+            .group = "connection",
+            .summary = "Get the current connection name",
+            .since = "2.6.9",
+            .complexity = "O(1)",
+            .acl = "@slow @connection"},
+           {.name = "client|list",
+            .arity = -2,
+            .flags = kConn | kCmdAdmin,
+            .handler = ClientList,
+            .group = "connection",
+            .summary = "Get the list of client connections",
+            .since = "2.4.0",
+            .complexity = "O(N) where N is the number of client connections",
             .acl = "@admin @slow @dangerous @connection"},
-           {.name = "client|info", .arity = 2, .flags = kConn, .handler = ClientInfo,
+           {.name = "client|info",
+            .arity = 2,
+            .flags = kConn,
+            .handler = ClientInfo,
             .group = "connection",
             .summary = "Returns information about the current client connection.",
-            .since = "6.2.0", .complexity = "O(1)", .acl = "@slow @connection"},
-           {.name = "client|kill", .arity = -3, .flags = kConn | kCmdAdmin, .handler = ClientKill,
-            .group = "connection", .summary = "Kill the connection of a client",
-            .since = "2.4.0", .complexity = "O(N) where N is the number of client connections",
+            .since = "6.2.0",
+            .complexity = "O(1)",
+            .acl = "@slow @connection"},
+           {.name = "client|kill",
+            .arity = -3,
+            .flags = kConn | kCmdAdmin,
+            .handler = ClientKill,
+            .group = "connection",
+            .summary = "Kill the connection of a client",
+            .since = "2.4.0",
+            .complexity = "O(N) where N is the number of client connections",
             .acl = "@admin @slow @dangerous @connection"},
-           {.name = "client|setinfo", .arity = 4, .flags = kConn, .handler = ClientSetInfo,
-            .group = "connection", .summary = "Set client or connection specific info",
-            .since = "7.2.0", .complexity = "O(1)", .acl = "@slow @connection"},
-           {.name = "client|unblock", .arity = -3, .flags = kConn | kCmdAdmin,
-            .handler = ClientUnblock, .group = "connection",
+           {.name = "client|setinfo",
+            .arity = 4,
+            .flags = kConn,
+            .handler = ClientSetInfo,
+            .group = "connection",
+            .summary = "Set client or connection specific info",
+            .since = "7.2.0",
+            .complexity = "O(1)",
+            .acl = "@slow @connection"},
+           {.name = "client|unblock",
+            .arity = -3,
+            .flags = kConn | kCmdAdmin,
+            .handler = ClientUnblock,
+            .group = "connection",
             .summary = "Unblock a client blocked in a blocking command from a different connection",
-            .since = "5.0.0", .complexity = "O(log N) where N is the number of client connections",
+            .since = "5.0.0",
+            .complexity = "O(log N) where N is the number of client connections",
             .acl = "@admin @slow @dangerous @connection"},
-           {.name = "client|help", .arity = 2,
-            .flags = kCmdNoStorage | kCmdLoading | kCmdStale, .handler = ClientHelp,
-            .group = "connection", .summary = "Show helpful text about the different subcommands",
-            .since = "5.0.0", .complexity = "O(1)", .acl = "@slow @connection"},
+           {.name = "client|help",
+            .arity = 2,
+            .flags = kCmdNoStorage | kCmdLoading | kCmdStale,
+            .handler = ClientHelp,
+            .group = "connection",
+            .summary = "Show helpful text about the different subcommands",
+            .since = "5.0.0",
+            .complexity = "O(1)",
+            .acl = "@slow @connection"},
        }});
   (void)kSub;
 }

@@ -1,4 +1,4 @@
-#include "server/latency.h"
+#include "server/observability/latency.h"
 
 #include <algorithm>
 #include <bit>

@@ -5,8 +5,8 @@
 #include "datatypes/lcs.h"
 #include "datatypes/number.h"
 #include "datatypes/string.h"
-#include "server/cmd_util.h"
-#include "server/command_table.h"
+#include "server/commands/cmd_util.h"
+#include "server/commands/command_table.h"
 #include "server/server.h"
 
 namespace keel::server {
@@ -48,7 +48,9 @@ void ReplyOptionalBulk(CommandContext& c, const std::optional<std::string>& v) {
   }
 }
 
-uint64_t MaxBytes(CommandContext& c) { return static_cast<uint64_t>(c.server.proto_max_bulk_len()); }
+uint64_t MaxBytes(CommandContext& c) {
+  return static_cast<uint64_t>(c.server.proto_max_bulk_len());
+}
 
 // Records a string write for WATCH, blocked clients and keyspace notifications.
 void Wrote(CommandContext& c, std::string_view key, std::string_view event) {
@@ -216,7 +218,8 @@ void MGet(CommandContext& c) {
 }
 
 void MSet(CommandContext& c) {
-  if (c.argv.size() % 2 == 0) return c.ErrorText("ERR wrong number of arguments for 'mset' command");
+  if (c.argv.size() % 2 == 0)
+    return c.ErrorText("ERR wrong number of arguments for 'mset' command");
   Status st = strings::MSet(*c.txn, c.argv.subspan(1));
   if (!st.ok()) return c.Error(st);
   for (size_t i = 1; i < c.argv.size(); i += 2) Wrote(c, c.argv[i], "set");
@@ -456,35 +459,74 @@ void RegisterStringCommands(std::vector<CommandSpec>* out) {
                          wb = "@write @bitmap @slow", rb = "@read @bitmap @slow",
                          wbf = "@write @bitmap @fast", rbf = "@read @bitmap @fast";
   auto& o = *out;
-  o.push_back(Row("get", 2, kRead | kCmdFast, 1, 1, 1, Get, "Get the value of a key", "1.0.0", "O(1)", r));
-  o.push_back(Row("set", -3, kWrite, 1, 1, 1, Set, "Set the string value of a key", "1.0.0", "O(1)", ws));
-  o.push_back(Row("setnx", 3, kWrite | kCmdFast, 1, 1, 1, SetNx, "Set the value of a key, only if the key does not exist", "1.0.0", "O(1)", w));
-  o.push_back(Row("setex", 4, kWrite, 1, 1, 1, SetEx, "Set the value and expiration of a key", "2.0.0", "O(1)", ws));
-  o.push_back(Row("psetex", 4, kWrite, 1, 1, 1, PSetEx, "Set the value and expiration in milliseconds of a key", "2.6.0", "O(1)", ws));
-  o.push_back(Row("getset", 3, kWrite | kCmdFast, 1, 1, 1, GetSet, "Set the string value of a key and return its old value", "1.0.0", "O(1)", w));
-  o.push_back(Row("getdel", 2, kCmdWrite | kCmdFast, 1, 1, 1, GetDel, "Get the value of a key and delete the key", "6.2.0", "O(1)", w));
-  o.push_back(Row("getex", -2, kCmdWrite | kCmdFast, 1, 1, 1, GetEx, "Get the value of a key and optionally set its expiration", "6.2.0", "O(1)", w));
-  o.push_back(Row("mget", -2, kRead | kCmdFast, 1, -1, 1, MGet, "Get the values of all the given keys", "1.0.0", "O(N) where N is the number of keys to retrieve.", r));
-  o.push_back(Row("mset", -3, kWrite, 1, -1, 2, MSet, "Set multiple keys to multiple values", "1.0.1", "O(N) where N is the number of keys to set.", ws));
-  o.push_back(Row("msetnx", -3, kWrite, 1, -1, 2, MSetNx, "Set multiple keys to multiple values, only if none of the keys exist", "1.0.1", "O(N) where N is the number of keys to set.", ws));
-  o.push_back(Row("append", 3, kWrite | kCmdFast, 1, 1, 1, Append, "Append a value to a key", "2.0.0", "O(1)", w));
-  o.push_back(Row("strlen", 2, kRead | kCmdFast, 1, 1, 1, StrLen, "Get the length of the value stored in a key", "2.2.0", "O(1)", r));
-  o.push_back(Row("incr", 2, kWrite | kCmdFast, 1, 1, 1, Incr, "Increment the integer value of a key by one", "1.0.0", "O(1)", w));
-  o.push_back(Row("decr", 2, kWrite | kCmdFast, 1, 1, 1, Decr, "Decrement the integer value of a key by one", "1.0.0", "O(1)", w));
-  o.push_back(Row("incrby", 3, kWrite | kCmdFast, 1, 1, 1, IncrBy, "Increment the integer value of a key by the given amount", "1.0.0", "O(1)", w));
-  o.push_back(Row("decrby", 3, kWrite | kCmdFast, 1, 1, 1, DecrBy, "Decrement the integer value of a key by the given number", "1.0.0", "O(1)", w));
-  o.push_back(Row("incrbyfloat", 3, kWrite | kCmdFast, 1, 1, 1, IncrByFloat, "Increment the float value of a key by the given amount", "2.6.0", "O(1)", w));
-  o.push_back(Row("getrange", 4, kRead, 1, 1, 1, GetRange, "Get a substring of the string stored at a key", "2.4.0", "O(N) where N is the length of the returned string.", rs));
-  o.push_back(Row("substr", 4, kRead, 1, 1, 1, GetRange, "Get a substring of the string stored at a key", "1.0.0", "O(N) where N is the length of the returned string.", rs));
-  o.push_back(Row("setrange", 4, kWrite, 1, 1, 1, SetRange, "Overwrite part of a string at key starting at the specified offset", "2.2.0", "O(1), not counting the time taken to copy the new string in place.", ws));
-  o.push_back(Row("lcs", -3, kRead, 1, 2, 1, Lcs, "Find longest common substring", "7.0.0", "O(N*M) where N and M are the lengths of s1 and s2, respectively", rs));
-  o.push_back(Row("setbit", 4, kWrite, 1, 1, 1, SetBitCmd, "Sets or clears the bit at offset in the string value stored at key", "2.2.0", "O(1)", wb));
-  o.push_back(Row("getbit", 3, kRead | kCmdFast, 1, 1, 1, GetBitCmd, "Returns the bit value at offset in the string value stored at key", "2.2.0", "O(1)", rbf));
-  o.push_back(Row("bitcount", -2, kRead, 1, 1, 1, BitCountCmd, "Count set bits in a string", "2.6.0", "O(N)", rb));
-  o.push_back(Row("bitpos", -3, kRead, 1, 1, 1, BitPosCmd, "Find first bit set or clear in a string", "2.8.7", "O(N)", rb));
-  o.push_back(Row("bitop", -4, kWrite, 2, -1, 1, BitOpCmd, "Perform bitwise operations between strings", "2.6.0", "O(N)", wb));
-  o.push_back(Row("bitfield", -2, kWrite, 1, 1, 1, BitFieldCmd, "Perform arbitrary bitfield integer operations on strings", "3.2.0", "O(1) for each subcommand specified", wb));
-  o.push_back(Row("bitfield_ro", -2, kRead | kCmdFast, 1, 1, 1, BitFieldRoCmd, "Perform arbitrary bitfield integer operations on strings. Read-only variant of BITFIELD", "6.0.0", "O(1) for each subcommand specified", rbf));
+  o.push_back(
+      Row("get", 2, kRead | kCmdFast, 1, 1, 1, Get, "Get the value of a key", "1.0.0", "O(1)", r));
+  o.push_back(
+      Row("set", -3, kWrite, 1, 1, 1, Set, "Set the string value of a key", "1.0.0", "O(1)", ws));
+  o.push_back(Row("setnx", 3, kWrite | kCmdFast, 1, 1, 1, SetNx,
+                  "Set the value of a key, only if the key does not exist", "1.0.0", "O(1)", w));
+  o.push_back(Row("setex", 4, kWrite, 1, 1, 1, SetEx, "Set the value and expiration of a key",
+                  "2.0.0", "O(1)", ws));
+  o.push_back(Row("psetex", 4, kWrite, 1, 1, 1, PSetEx,
+                  "Set the value and expiration in milliseconds of a key", "2.6.0", "O(1)", ws));
+  o.push_back(Row("getset", 3, kWrite | kCmdFast, 1, 1, 1, GetSet,
+                  "Set the string value of a key and return its old value", "1.0.0", "O(1)", w));
+  o.push_back(Row("getdel", 2, kCmdWrite | kCmdFast, 1, 1, 1, GetDel,
+                  "Get the value of a key and delete the key", "6.2.0", "O(1)", w));
+  o.push_back(Row("getex", -2, kCmdWrite | kCmdFast, 1, 1, 1, GetEx,
+                  "Get the value of a key and optionally set its expiration", "6.2.0", "O(1)", w));
+  o.push_back(Row("mget", -2, kRead | kCmdFast, 1, -1, 1, MGet,
+                  "Get the values of all the given keys", "1.0.0",
+                  "O(N) where N is the number of keys to retrieve.", r));
+  o.push_back(Row("mset", -3, kWrite, 1, -1, 2, MSet, "Set multiple keys to multiple values",
+                  "1.0.1", "O(N) where N is the number of keys to set.", ws));
+  o.push_back(Row("msetnx", -3, kWrite, 1, -1, 2, MSetNx,
+                  "Set multiple keys to multiple values, only if none of the keys exist", "1.0.1",
+                  "O(N) where N is the number of keys to set.", ws));
+  o.push_back(Row("append", 3, kWrite | kCmdFast, 1, 1, 1, Append, "Append a value to a key",
+                  "2.0.0", "O(1)", w));
+  o.push_back(Row("strlen", 2, kRead | kCmdFast, 1, 1, 1, StrLen,
+                  "Get the length of the value stored in a key", "2.2.0", "O(1)", r));
+  o.push_back(Row("incr", 2, kWrite | kCmdFast, 1, 1, 1, Incr,
+                  "Increment the integer value of a key by one", "1.0.0", "O(1)", w));
+  o.push_back(Row("decr", 2, kWrite | kCmdFast, 1, 1, 1, Decr,
+                  "Decrement the integer value of a key by one", "1.0.0", "O(1)", w));
+  o.push_back(Row("incrby", 3, kWrite | kCmdFast, 1, 1, 1, IncrBy,
+                  "Increment the integer value of a key by the given amount", "1.0.0", "O(1)", w));
+  o.push_back(Row("decrby", 3, kWrite | kCmdFast, 1, 1, 1, DecrBy,
+                  "Decrement the integer value of a key by the given number", "1.0.0", "O(1)", w));
+  o.push_back(Row("incrbyfloat", 3, kWrite | kCmdFast, 1, 1, 1, IncrByFloat,
+                  "Increment the float value of a key by the given amount", "2.6.0", "O(1)", w));
+  o.push_back(Row("getrange", 4, kRead, 1, 1, 1, GetRange,
+                  "Get a substring of the string stored at a key", "2.4.0",
+                  "O(N) where N is the length of the returned string.", rs));
+  o.push_back(Row("substr", 4, kRead, 1, 1, 1, GetRange,
+                  "Get a substring of the string stored at a key", "1.0.0",
+                  "O(N) where N is the length of the returned string.", rs));
+  o.push_back(Row("setrange", 4, kWrite, 1, 1, 1, SetRange,
+                  "Overwrite part of a string at key starting at the specified offset", "2.2.0",
+                  "O(1), not counting the time taken to copy the new string in place.", ws));
+  o.push_back(Row("lcs", -3, kRead, 1, 2, 1, Lcs, "Find longest common substring", "7.0.0",
+                  "O(N*M) where N and M are the lengths of s1 and s2, respectively", rs));
+  o.push_back(Row("setbit", 4, kWrite, 1, 1, 1, SetBitCmd,
+                  "Sets or clears the bit at offset in the string value stored at key", "2.2.0",
+                  "O(1)", wb));
+  o.push_back(Row("getbit", 3, kRead | kCmdFast, 1, 1, 1, GetBitCmd,
+                  "Returns the bit value at offset in the string value stored at key", "2.2.0",
+                  "O(1)", rbf));
+  o.push_back(Row("bitcount", -2, kRead, 1, 1, 1, BitCountCmd, "Count set bits in a string",
+                  "2.6.0", "O(N)", rb));
+  o.push_back(Row("bitpos", -3, kRead, 1, 1, 1, BitPosCmd,
+                  "Find first bit set or clear in a string", "2.8.7", "O(N)", rb));
+  o.push_back(Row("bitop", -4, kWrite, 2, -1, 1, BitOpCmd,
+                  "Perform bitwise operations between strings", "2.6.0", "O(N)", wb));
+  o.push_back(Row("bitfield", -2, kWrite, 1, 1, 1, BitFieldCmd,
+                  "Perform arbitrary bitfield integer operations on strings", "3.2.0",
+                  "O(1) for each subcommand specified", wb));
+  o.push_back(
+      Row("bitfield_ro", -2, kRead | kCmdFast, 1, 1, 1, BitFieldRoCmd,
+          "Perform arbitrary bitfield integer operations on strings. Read-only variant of BITFIELD",
+          "6.0.0", "O(1) for each subcommand specified", rbf));
   for (auto& s : o) {
     if (s.group.empty()) s.group = "string";
   }

@@ -23,9 +23,9 @@
 
 #include "resp/reply_builder.h"
 #include "resp/request_parser.h"
-#include "server/client.h"
-#include "server/command.h"
+#include "server/commands/command.h"
 #include "server/exec_batch.h"
+#include "server/net/client.h"
 
 namespace keel::server {
 
@@ -97,11 +97,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
   boost::asio::ip::tcp::socket socket_;
   Client client_;
   resp::RequestParser parser_;
-  std::vector<char> in_;        // unprocessed input (in_len_ bytes)
+  std::vector<char> in_;  // unprocessed input (in_len_ bytes)
   size_t in_len_ = 0;
   std::vector<char> read_buf_;  // what the outstanding socket read fills
-  std::string out_;      // replies not yet handed to the socket
-  std::string writing_;  // replies being written
+  std::string out_;             // replies not yet handed to the socket
+  std::string writing_;         // replies being written
   resp::ReplyBuilder reply_;
   ExecBatch batch_;
   size_t batch_reply_start_ = 0;  // where the replies of the pending batch begin in out_

@@ -1,4 +1,4 @@
-#include "server/observer.h"
+#include "server/observability/observer.h"
 
 #include <rocksdb/perf_context.h>
 #include <rocksdb/perf_level.h>
@@ -6,9 +6,9 @@
 #include <charconv>
 #include <chrono>
 
-#include "server/client.h"
-#include "server/command.h"
-#include "server/log.h"
+#include "server/commands/command.h"
+#include "server/net/client.h"
+#include "server/observability/log.h"
 #include "server/server.h"
 
 namespace keel::server {

@@ -3,9 +3,9 @@
 // through CommandContext::Block.
 #include "datatypes/stream.h"
 #include "server/blocking.h"
-#include "server/cmd_util.h"
-#include "server/command_table.h"
-#include "server/errors.h"
+#include "server/commands/cmd_util.h"
+#include "server/commands/command_table.h"
+#include "server/commands/errors.h"
 #include "server/server.h"
 
 namespace keel::server {

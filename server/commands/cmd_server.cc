@@ -9,10 +9,10 @@
 #include <shared_mutex>
 
 #include "datatypes/glob.h"
-#include "server/cmd_util.h"
-#include "server/command_table.h"
-#include "server/connection.h"
-#include "server/metrics.h"
+#include "server/commands/cmd_util.h"
+#include "server/commands/command_table.h"
+#include "server/net/connection.h"
+#include "server/observability/metrics.h"
 #include "server/server.h"
 
 namespace keel::server {
@@ -84,7 +84,8 @@ void ReplyCommandInfo(CommandContext& c, const CommandSpec& s) {
 }
 
 void ReplyCommandDocs(CommandContext& c, const CommandSpec& s) {
-  c.reply.Bulk(s.name.substr(s.name.find('|') == std::string_view::npos ? 0 : s.name.find('|') + 1));
+  c.reply.Bulk(
+      s.name.substr(s.name.find('|') == std::string_view::npos ? 0 : s.name.find('|') + 1));
   c.reply.Map(s.subcommands.empty() ? 4 : 5);
   c.reply.Bulk("summary");
   c.reply.Bulk(s.summary);
@@ -321,10 +322,9 @@ struct InfoSectionName {
   bool in_default;
 };
 constexpr InfoSectionName kInfoSections[] = {
-    {"server", true},       {"clients", true},       {"memory", true},
-    {"persistence", true},  {"stats", true},         {"replication", true},
-    {"cpu", true},          {"modules", true},       {"commandstats", false},
-    {"errorstats", true},   {"latencystats", false}, {"cluster", true},
+    {"server", true},        {"clients", true},     {"memory", true},        {"persistence", true},
+    {"stats", true},         {"replication", true}, {"cpu", true},           {"modules", true},
+    {"commandstats", false}, {"errorstats", true},  {"latencystats", false}, {"cluster", true},
     {"keyspace", true},
 };
 
@@ -403,9 +403,9 @@ std::string InfoSection(CommandContext& c, std::string_view section) {
     }
     uint64_t overhead = std::min(clients_mem, rss);
     auto perc = [](uint64_t part, uint64_t whole) {
-      return Fixed(whole > 0 ? 100.0 * static_cast<double>(part) / static_cast<double>(whole)
-                             : 100.0,
-                   2) +
+      return Fixed(
+                 whole > 0 ? 100.0 * static_cast<double>(part) / static_cast<double>(whole) : 100.0,
+                 2) +
              "%";
     };
     num("used_memory", rss);
@@ -692,9 +692,8 @@ void DbSize(CommandContext& c) {
 }
 
 bool ParseFlushMode(CommandContext& c) {
-  if (c.argv.size() > 2 ||
-      (c.argv.size() == 2 && !EqualsIgnoreCase(c.argv[1], "ASYNC") &&
-       !EqualsIgnoreCase(c.argv[1], "SYNC"))) {
+  if (c.argv.size() > 2 || (c.argv.size() == 2 && !EqualsIgnoreCase(c.argv[1], "ASYNC") &&
+                            !EqualsIgnoreCase(c.argv[1], "SYNC"))) {
     c.Error(Code::kSyntax);
     return false;
   }
@@ -827,87 +826,181 @@ constexpr uint32_t kLocal = kCmdNoStorage | kCmdLoading | kCmdStale;
 }  // namespace
 
 void RegisterServerCommands(std::vector<CommandSpec>* out) {
-  out->push_back(
-      {.name = "command", .arity = -1, .flags = kLocal, .handler = CommandRoot, .group = "server",
-       .summary = "Get array of Redis command details", .since = "2.8.13",
-       .complexity = "O(N) where N is the total number of Redis commands",
-       .acl = "@slow @connection",
-       .subcommands = {
-           {.name = "command|count", .arity = 2, .flags = kLocal, .handler = CommandCount,
-            .group = "server", .summary = "Get total number of Redis commands",
-            .since = "2.8.13", .complexity = "O(1)", .acl = "@slow @connection"},
-           {.name = "command|info", .arity = -2, .flags = kLocal, .handler = CommandInfo,
-            .group = "server", .summary = "Get array of specific Redis command details",
-            .since = "2.8.13", .complexity = "O(N) where N is the number of commands to look up",
-            .acl = "@slow @connection"},
-           {.name = "command|docs", .arity = -2, .flags = kLocal, .handler = CommandDocs,
-            .group = "server", .summary = "Get array of specific Redis command documentation",
-            .since = "7.0.0", .complexity = "O(N) where N is the number of commands to look up",
-            .acl = "@slow @connection"},
-           {.name = "command|list", .arity = -2, .flags = kLocal, .handler = CommandList,
-            .group = "server", .summary = "Get an array of Redis command names",
-            .since = "7.0.0", .complexity = "O(N) where N is the total number of Redis commands",
-            .acl = "@slow @connection"},
-           {.name = "command|getkeys", .arity = -4, .flags = kLocal, .handler = CommandGetKeys,
-            .group = "server", .summary = "Extract keys given a full Redis command",
-            .since = "2.8.13", .complexity = "O(N) where N is the number of arguments to the command",
-            .acl = "@slow @connection"},
-           {.name = "command|help", .arity = 2, .flags = kLocal, .handler = CommandHelp,
-            .group = "server", .summary = "Show helpful text about the different subcommands",
-            .since = "5.0.0", .complexity = "O(1)", .acl = "@slow @connection"},
-       }});
-  out->push_back(
-      {.name = "config", .arity = -2, .flags = kCmdNoStorage, .group = "server",
-       .summary = "A container for server configuration commands", .since = "2.0.0",
-       .complexity = "Depends on subcommand.", .acl = "@slow",
-       .subcommands = {
-           {.name = "config|get", .arity = -3,
-            .flags = kLocal | kCmdAdmin | kCmdNoScript, .handler = ConfigGet,
-            .group = "server", .summary = "Get the values of configuration parameters",
-            .since = "2.0.0", .complexity = "O(N) when N is the number of configuration parameters provided",
-            .acl = "@admin @slow @dangerous"},
-           {.name = "config|set", .arity = -4,
-            .flags = kLocal | kCmdAdmin | kCmdNoScript, .handler = ConfigSet,
-            .group = "server", .summary = "Set configuration parameters to the given values",
-            .since = "2.0.0", .complexity = "O(N) when N is the number of configuration parameters provided",
-            .acl = "@admin @slow @dangerous"},
-           {.name = "config|resetstat", .arity = 2,
-            .flags = kLocal | kCmdAdmin | kCmdNoScript, .handler = ConfigResetStat,
-            .group = "server", .summary = "Reset the stats returned by INFO", .since = "2.0.0",
-            .complexity = "O(1)", .acl = "@admin @slow @dangerous"},
-           {.name = "config|help", .arity = 2, .flags = kLocal, .handler = ConfigHelp,
-            .group = "server", .summary = "Show helpful text about the different subcommands",
-            .since = "5.0.0", .complexity = "O(1)", .acl = "@slow"},
-       }});
-  out->push_back({.name = "info", .arity = -1, .flags = kLocal, .handler = Info,
+  out->push_back({.name = "command",
+                  .arity = -1,
+                  .flags = kLocal,
+                  .handler = CommandRoot,
                   .group = "server",
-                  .summary = "Get information and statistics about the server", .since = "1.0.0",
-                  .complexity = "O(1)", .acl = "@slow @dangerous"});
-  out->push_back({.name = "dbsize", .arity = 1, .flags = kCmdReadOnly | kCmdFast,
-                  .handler = DbSize, .group = "server",
+                  .summary = "Get array of Redis command details",
+                  .since = "2.8.13",
+                  .complexity = "O(N) where N is the total number of Redis commands",
+                  .acl = "@slow @connection",
+                  .subcommands = {
+                      {.name = "command|count",
+                       .arity = 2,
+                       .flags = kLocal,
+                       .handler = CommandCount,
+                       .group = "server",
+                       .summary = "Get total number of Redis commands",
+                       .since = "2.8.13",
+                       .complexity = "O(1)",
+                       .acl = "@slow @connection"},
+                      {.name = "command|info",
+                       .arity = -2,
+                       .flags = kLocal,
+                       .handler = CommandInfo,
+                       .group = "server",
+                       .summary = "Get array of specific Redis command details",
+                       .since = "2.8.13",
+                       .complexity = "O(N) where N is the number of commands to look up",
+                       .acl = "@slow @connection"},
+                      {.name = "command|docs",
+                       .arity = -2,
+                       .flags = kLocal,
+                       .handler = CommandDocs,
+                       .group = "server",
+                       .summary = "Get array of specific Redis command documentation",
+                       .since = "7.0.0",
+                       .complexity = "O(N) where N is the number of commands to look up",
+                       .acl = "@slow @connection"},
+                      {.name = "command|list",
+                       .arity = -2,
+                       .flags = kLocal,
+                       .handler = CommandList,
+                       .group = "server",
+                       .summary = "Get an array of Redis command names",
+                       .since = "7.0.0",
+                       .complexity = "O(N) where N is the total number of Redis commands",
+                       .acl = "@slow @connection"},
+                      {.name = "command|getkeys",
+                       .arity = -4,
+                       .flags = kLocal,
+                       .handler = CommandGetKeys,
+                       .group = "server",
+                       .summary = "Extract keys given a full Redis command",
+                       .since = "2.8.13",
+                       .complexity = "O(N) where N is the number of arguments to the command",
+                       .acl = "@slow @connection"},
+                      {.name = "command|help",
+                       .arity = 2,
+                       .flags = kLocal,
+                       .handler = CommandHelp,
+                       .group = "server",
+                       .summary = "Show helpful text about the different subcommands",
+                       .since = "5.0.0",
+                       .complexity = "O(1)",
+                       .acl = "@slow @connection"},
+                  }});
+  out->push_back(
+      {.name = "config",
+       .arity = -2,
+       .flags = kCmdNoStorage,
+       .group = "server",
+       .summary = "A container for server configuration commands",
+       .since = "2.0.0",
+       .complexity = "Depends on subcommand.",
+       .acl = "@slow",
+       .subcommands = {
+           {.name = "config|get",
+            .arity = -3,
+            .flags = kLocal | kCmdAdmin | kCmdNoScript,
+            .handler = ConfigGet,
+            .group = "server",
+            .summary = "Get the values of configuration parameters",
+            .since = "2.0.0",
+            .complexity = "O(N) when N is the number of configuration parameters provided",
+            .acl = "@admin @slow @dangerous"},
+           {.name = "config|set",
+            .arity = -4,
+            .flags = kLocal | kCmdAdmin | kCmdNoScript,
+            .handler = ConfigSet,
+            .group = "server",
+            .summary = "Set configuration parameters to the given values",
+            .since = "2.0.0",
+            .complexity = "O(N) when N is the number of configuration parameters provided",
+            .acl = "@admin @slow @dangerous"},
+           {.name = "config|resetstat",
+            .arity = 2,
+            .flags = kLocal | kCmdAdmin | kCmdNoScript,
+            .handler = ConfigResetStat,
+            .group = "server",
+            .summary = "Reset the stats returned by INFO",
+            .since = "2.0.0",
+            .complexity = "O(1)",
+            .acl = "@admin @slow @dangerous"},
+           {.name = "config|help",
+            .arity = 2,
+            .flags = kLocal,
+            .handler = ConfigHelp,
+            .group = "server",
+            .summary = "Show helpful text about the different subcommands",
+            .since = "5.0.0",
+            .complexity = "O(1)",
+            .acl = "@slow"},
+       }});
+  out->push_back({.name = "info",
+                  .arity = -1,
+                  .flags = kLocal,
+                  .handler = Info,
+                  .group = "server",
+                  .summary = "Get information and statistics about the server",
+                  .since = "1.0.0",
+                  .complexity = "O(1)",
+                  .acl = "@slow @dangerous"});
+  out->push_back({.name = "dbsize",
+                  .arity = 1,
+                  .flags = kCmdReadOnly | kCmdFast,
+                  .handler = DbSize,
+                  .group = "server",
                   .summary = "Return the number of keys in the selected database",
-                  .since = "1.0.0", .complexity = "O(1)", .acl = "@keyspace @read @fast"});
-  out->push_back({.name = "flushdb", .arity = -1, .flags = kCmdWrite | kCmdOwnsDbGuard,
-                  .handler = FlushDb, .group = "server",
-                  .summary = "Remove all keys from the current database", .since = "1.0.0",
+                  .since = "1.0.0",
+                  .complexity = "O(1)",
+                  .acl = "@keyspace @read @fast"});
+  out->push_back({.name = "flushdb",
+                  .arity = -1,
+                  .flags = kCmdWrite | kCmdOwnsDbGuard,
+                  .handler = FlushDb,
+                  .group = "server",
+                  .summary = "Remove all keys from the current database",
+                  .since = "1.0.0",
                   .complexity = "O(N) where N is the number of hash slots holding keys",
                   .acl = "@keyspace @write @slow @dangerous"});
-  out->push_back({.name = "flushall", .arity = -1, .flags = kCmdWrite | kCmdOwnsDbGuard,
-                  .handler = FlushAll, .group = "server",
-                  .summary = "Remove all keys from all databases", .since = "1.0.0",
-                  .complexity = "O(1)", .acl = "@keyspace @write @slow @dangerous"});
-  out->push_back({.name = "swapdb", .arity = 3, .flags = kCmdWrite | kCmdFast | kCmdOwnsDbGuard,
-                  .handler = SwapDb, .group = "server", .summary = "Swaps two Redis databases",
-                  .since = "4.0.0", .complexity = "O(1)",
+  out->push_back({.name = "flushall",
+                  .arity = -1,
+                  .flags = kCmdWrite | kCmdOwnsDbGuard,
+                  .handler = FlushAll,
+                  .group = "server",
+                  .summary = "Remove all keys from all databases",
+                  .since = "1.0.0",
+                  .complexity = "O(1)",
+                  .acl = "@keyspace @write @slow @dangerous"});
+  out->push_back({.name = "swapdb",
+                  .arity = 3,
+                  .flags = kCmdWrite | kCmdFast | kCmdOwnsDbGuard,
+                  .handler = SwapDb,
+                  .group = "server",
+                  .summary = "Swaps two Redis databases",
+                  .since = "4.0.0",
+                  .complexity = "O(1)",
                   .acl = "@keyspace @write @fast @dangerous"});
-  out->push_back({.name = "time", .arity = 1, .flags = kLocal | kCmdFast, .handler = Time,
-                  .group = "server", .summary = "Return the current server time",
-                  .since = "2.6.0", .complexity = "O(1)", .acl = "@fast"});
-  out->push_back({.name = "shutdown", .arity = -1,
+  out->push_back({.name = "time",
+                  .arity = 1,
+                  .flags = kLocal | kCmdFast,
+                  .handler = Time,
+                  .group = "server",
+                  .summary = "Return the current server time",
+                  .since = "2.6.0",
+                  .complexity = "O(1)",
+                  .acl = "@fast"});
+  out->push_back({.name = "shutdown",
+                  .arity = -1,
                   .flags = kLocal | kCmdAdmin | kCmdNoScript | kCmdNoMulti | kCmdAllowBusy,
-                  .handler = Shutdown, .group = "server",
+                  .handler = Shutdown,
+                  .group = "server",
                   .summary = "Synchronously save the dataset to disk and then shut down the server",
-                  .since = "1.0.0", .complexity = "O(1)", .acl = "@admin @slow @dangerous"});
+                  .since = "1.0.0",
+                  .complexity = "O(1)",
+                  .acl = "@admin @slow @dangerous"});
 }
 
 }  // namespace keel::server

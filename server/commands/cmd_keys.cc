@@ -1,8 +1,8 @@
 // Generic key commands: the RESP shells of datatypes/keyspace.h.
 #include "datatypes/keyspace.h"
 #include "datatypes/string.h"
-#include "server/cmd_util.h"
-#include "server/command_table.h"
+#include "server/commands/cmd_util.h"
+#include "server/commands/command_table.h"
 #include "server/server.h"
 
 namespace keel::server {
@@ -342,8 +342,8 @@ void ObjectGeneric(CommandContext& c, std::string_view what) {
       return c.reply.Bulk(strings::EncodingOf(rec.body(), rec.meta.encoding));
     }
     std::string_view tail = rec.body();
-    auto variant = !tail.empty() && tail[0] == 1 ? CompoundEncoding::kLarge
-                                                 : CompoundEncoding::kCompact;
+    auto variant =
+        !tail.empty() && tail[0] == 1 ? CompoundEncoding::kLarge : CompoundEncoding::kCompact;
     return c.reply.Bulk(EncodingName(rec.meta.type, variant));
   }
   if (what == "freq") {
@@ -358,8 +358,8 @@ void ObjectGeneric(CommandContext& c, std::string_view what) {
   // refcount: Redis shares the integers 0..9999 (reported as INT_MAX); everything else is 1.
   int64_t n;
   if (rec.meta.type == ValueType::kString &&
-      strings::EncodingOf(rec.body(), rec.meta.encoding) == "int" &&
-      ParseInt64(rec.body(), &n) && n >= 0 && n < 10000) {
+      strings::EncodingOf(rec.body(), rec.meta.encoding) == "int" && ParseInt64(rec.body(), &n) &&
+      n >= 0 && n < 10000) {
     return c.reply.Integer(2147483647);
   }
   c.reply.Integer(1);
@@ -400,40 +400,85 @@ void RegisterKeyCommands(std::vector<CommandSpec>* out) {
   const std::string_view rf = "@keyspace @read @fast", wf = "@keyspace @write @fast",
                          ws = "@keyspace @write @slow", rs = "@keyspace @read @slow";
   auto& o = *out;
-  o.push_back(Row("del", -2, kWrite, 1, -1, 1, Del, "Delete a key", "1.0.0", "O(N) where N is the number of keys that will be removed.", ws));
-  o.push_back(Row("unlink", -2, kWrite | kCmdFast, 1, -1, 1, Del, "Delete a key asynchronously in another thread. Otherwise it is just as DEL, but non blocking.", "4.0.0", "O(1) for each key removed regardless of its size.", wf));
-  o.push_back(Row("exists", -2, kRead | kCmdFast, 1, -1, 1, Exists, "Determine if a key exists", "1.0.0", "O(N) where N is the number of keys to check.", rf));
-  o.push_back(Row("touch", -2, kRead | kCmdFast, 1, -1, 1, Touch, "Alters the last access time of a key(s). Returns the number of existing keys specified.", "3.2.1", "O(N) where N is the number of keys that will be touched.", rf));
-  o.push_back(Row("type", 2, kRead | kCmdFast, 1, 1, 1, Type, "Determine the type stored at key", "1.0.0", "O(1)", rf));
-  o.push_back(Row("expire", -3, kWrite | kCmdFast, 1, 1, 1, Expire, "Set a key's time to live in seconds", "1.0.0", "O(1)", wf));
-  o.push_back(Row("pexpire", -3, kWrite | kCmdFast, 1, 1, 1, PExpire, "Set a key's time to live in milliseconds", "2.6.0", "O(1)", wf));
-  o.push_back(Row("expireat", -3, kWrite | kCmdFast, 1, 1, 1, ExpireAt, "Set the expiration for a key as a UNIX timestamp", "1.2.0", "O(1)", wf));
-  o.push_back(Row("pexpireat", -3, kWrite | kCmdFast, 1, 1, 1, PExpireAt, "Set the expiration for a key as a UNIX timestamp specified in milliseconds", "2.6.0", "O(1)", wf));
-  o.push_back(Row("ttl", 2, kRead | kCmdFast, 1, 1, 1, Ttl, "Get the time to live for a key in seconds", "1.0.0", "O(1)", rf));
-  o.push_back(Row("pttl", 2, kRead | kCmdFast, 1, 1, 1, PTtl, "Get the time to live for a key in milliseconds", "2.6.0", "O(1)", rf));
-  o.push_back(Row("expiretime", 2, kRead | kCmdFast, 1, 1, 1, ExpireTime, "Get the expiration Unix timestamp for a key", "7.0.0", "O(1)", rf));
-  o.push_back(Row("pexpiretime", 2, kRead | kCmdFast, 1, 1, 1, PExpireTime, "Get the expiration Unix timestamp for a key in milliseconds", "7.0.0", "O(1)", rf));
-  o.push_back(Row("persist", 2, kWrite | kCmdFast, 1, 1, 1, Persist, "Remove the expiration from a key", "2.2.0", "O(1)", wf));
-  o.push_back(Row("rename", 3, kWrite, 1, 2, 1, Rename, "Rename a key", "1.0.0", "O(1) for strings, O(N) for compound types", ws));
-  o.push_back(Row("renamenx", 3, kWrite | kCmdFast, 1, 2, 1, RenameNx, "Rename a key, only if the new key does not exist", "1.0.0", "O(1) for strings, O(N) for compound types", wf));
-  CommandSpec copy = Row("copy", -3, kWrite | kCmdDenyOom, 1, 2, 1, Copy, "Copy a key", "6.2.0", "O(N) worst case for collections, where N is the number of nested items. O(1) for string values.", ws);
+  o.push_back(Row("del", -2, kWrite, 1, -1, 1, Del, "Delete a key", "1.0.0",
+                  "O(N) where N is the number of keys that will be removed.", ws));
+  o.push_back(Row("unlink", -2, kWrite | kCmdFast, 1, -1, 1, Del,
+                  "Delete a key asynchronously in another thread. Otherwise it is just as DEL, but "
+                  "non blocking.",
+                  "4.0.0", "O(1) for each key removed regardless of its size.", wf));
+  o.push_back(Row("exists", -2, kRead | kCmdFast, 1, -1, 1, Exists, "Determine if a key exists",
+                  "1.0.0", "O(N) where N is the number of keys to check.", rf));
+  o.push_back(
+      Row("touch", -2, kRead | kCmdFast, 1, -1, 1, Touch,
+          "Alters the last access time of a key(s). Returns the number of existing keys specified.",
+          "3.2.1", "O(N) where N is the number of keys that will be touched.", rf));
+  o.push_back(Row("type", 2, kRead | kCmdFast, 1, 1, 1, Type, "Determine the type stored at key",
+                  "1.0.0", "O(1)", rf));
+  o.push_back(Row("expire", -3, kWrite | kCmdFast, 1, 1, 1, Expire,
+                  "Set a key's time to live in seconds", "1.0.0", "O(1)", wf));
+  o.push_back(Row("pexpire", -3, kWrite | kCmdFast, 1, 1, 1, PExpire,
+                  "Set a key's time to live in milliseconds", "2.6.0", "O(1)", wf));
+  o.push_back(Row("expireat", -3, kWrite | kCmdFast, 1, 1, 1, ExpireAt,
+                  "Set the expiration for a key as a UNIX timestamp", "1.2.0", "O(1)", wf));
+  o.push_back(Row("pexpireat", -3, kWrite | kCmdFast, 1, 1, 1, PExpireAt,
+                  "Set the expiration for a key as a UNIX timestamp specified in milliseconds",
+                  "2.6.0", "O(1)", wf));
+  o.push_back(Row("ttl", 2, kRead | kCmdFast, 1, 1, 1, Ttl,
+                  "Get the time to live for a key in seconds", "1.0.0", "O(1)", rf));
+  o.push_back(Row("pttl", 2, kRead | kCmdFast, 1, 1, 1, PTtl,
+                  "Get the time to live for a key in milliseconds", "2.6.0", "O(1)", rf));
+  o.push_back(Row("expiretime", 2, kRead | kCmdFast, 1, 1, 1, ExpireTime,
+                  "Get the expiration Unix timestamp for a key", "7.0.0", "O(1)", rf));
+  o.push_back(Row("pexpiretime", 2, kRead | kCmdFast, 1, 1, 1, PExpireTime,
+                  "Get the expiration Unix timestamp for a key in milliseconds", "7.0.0", "O(1)",
+                  rf));
+  o.push_back(Row("persist", 2, kWrite | kCmdFast, 1, 1, 1, Persist,
+                  "Remove the expiration from a key", "2.2.0", "O(1)", wf));
+  o.push_back(Row("rename", 3, kWrite, 1, 2, 1, Rename, "Rename a key", "1.0.0",
+                  "O(1) for strings, O(N) for compound types", ws));
+  o.push_back(Row("renamenx", 3, kWrite | kCmdFast, 1, 2, 1, RenameNx,
+                  "Rename a key, only if the new key does not exist", "1.0.0",
+                  "O(1) for strings, O(N) for compound types", wf));
+  CommandSpec copy = Row("copy", -3, kWrite | kCmdDenyOom, 1, 2, 1, Copy, "Copy a key", "6.2.0",
+                         "O(N) worst case for collections, where N is the number of nested items. "
+                         "O(1) for string values.",
+                         ws);
   copy.extra_locks = CopyLocks;
   o.push_back(std::move(copy));
-  CommandSpec move = Row("move", 3, kWrite | kCmdFast, 1, 1, 1, Move, "Move a key to another database", "1.0.0", "O(1) for strings, O(N) for compound types", wf);
+  CommandSpec move =
+      Row("move", 3, kWrite | kCmdFast, 1, 1, 1, Move, "Move a key to another database", "1.0.0",
+          "O(1) for strings, O(N) for compound types", wf);
   move.extra_locks = MoveLocks;
   o.push_back(std::move(move));
-  o.push_back(Row("keys", 2, kRead, 0, 0, 0, Keys, "Find all keys matching the given pattern", "1.0.0", "O(N) with N being the number of keys in the database", "@keyspace @read @slow @dangerous"));
-  o.push_back(Row("scan", -2, kRead, 0, 0, 0, Scan, "Incrementally iterate the keys space", "2.8.0", "O(1) for every call. O(N) for a complete iteration.", rs));
-  o.push_back(Row("randomkey", 1, kRead, 0, 0, 0, RandomKey, "Return a random key from the keyspace", "1.0.0", "O(1)", rs));
-  o.push_back(Row("dump", 2, kRead, 1, 1, 1, Dump, "Return a serialized version of the value stored at the specified key.", "2.6.0", "O(1) to access the key and additional O(N*M) to serialize it.", rs));
-  o.push_back(Row("restore", -4, kWrite | kCmdDenyOom, 1, 1, 1, Restore, "Create a key using the provided serialized value, previously obtained using DUMP.", "2.6.0", "O(1) to create the new key and additional O(N*M) to reconstruct the serialized value.", "@keyspace @write @slow @dangerous"));
-  CommandSpec object = Row("object", -2, kCmdNoStorage, 0, 0, 0, nullptr, "A container for object introspection commands", "2.2.3", "Depends on subcommand.", "@slow");
+  o.push_back(Row("keys", 2, kRead, 0, 0, 0, Keys, "Find all keys matching the given pattern",
+                  "1.0.0", "O(N) with N being the number of keys in the database",
+                  "@keyspace @read @slow @dangerous"));
+  o.push_back(Row("scan", -2, kRead, 0, 0, 0, Scan, "Incrementally iterate the keys space", "2.8.0",
+                  "O(1) for every call. O(N) for a complete iteration.", rs));
+  o.push_back(Row("randomkey", 1, kRead, 0, 0, 0, RandomKey,
+                  "Return a random key from the keyspace", "1.0.0", "O(1)", rs));
+  o.push_back(Row("dump", 2, kRead, 1, 1, 1, Dump,
+                  "Return a serialized version of the value stored at the specified key.", "2.6.0",
+                  "O(1) to access the key and additional O(N*M) to serialize it.", rs));
+  o.push_back(Row(
+      "restore", -4, kWrite | kCmdDenyOom, 1, 1, 1, Restore,
+      "Create a key using the provided serialized value, previously obtained using DUMP.", "2.6.0",
+      "O(1) to create the new key and additional O(N*M) to reconstruct the serialized value.",
+      "@keyspace @write @slow @dangerous"));
+  CommandSpec object = Row("object", -2, kCmdNoStorage, 0, 0, 0, nullptr,
+                           "A container for object introspection commands", "2.2.3",
+                           "Depends on subcommand.", "@slow");
   object.subcommands = {
-      Row("object|encoding", 3, kRead, 2, 2, 1, ObjectEncoding, "Inspect the internal encoding of a Redis object", "2.2.3", "O(1)", rs),
-      Row("object|freq", 3, kRead, 2, 2, 1, ObjectFreq, "Get the logarithmic access frequency counter of a Redis object", "4.0.0", "O(1)", rs),
-      Row("object|idletime", 3, kRead, 2, 2, 1, ObjectIdleTime, "Get the time since a Redis object was last accessed", "2.2.3", "O(1)", rs),
-      Row("object|refcount", 3, kRead, 2, 2, 1, ObjectRefCount, "Get the number of references to the value of the key", "2.2.3", "O(1)", rs),
-      Row("object|help", 2, kCmdNoStorage | kCmdLoading | kCmdStale, 0, 0, 0, ObjectHelp, "Show helpful text about the different subcommands", "6.2.0", "O(1)", "@keyspace @slow"),
+      Row("object|encoding", 3, kRead, 2, 2, 1, ObjectEncoding,
+          "Inspect the internal encoding of a Redis object", "2.2.3", "O(1)", rs),
+      Row("object|freq", 3, kRead, 2, 2, 1, ObjectFreq,
+          "Get the logarithmic access frequency counter of a Redis object", "4.0.0", "O(1)", rs),
+      Row("object|idletime", 3, kRead, 2, 2, 1, ObjectIdleTime,
+          "Get the time since a Redis object was last accessed", "2.2.3", "O(1)", rs),
+      Row("object|refcount", 3, kRead, 2, 2, 1, ObjectRefCount,
+          "Get the number of references to the value of the key", "2.2.3", "O(1)", rs),
+      Row("object|help", 2, kCmdNoStorage | kCmdLoading | kCmdStale, 0, 0, 0, ObjectHelp,
+          "Show helpful text about the different subcommands", "6.2.0", "O(1)", "@keyspace @slow"),
   };
   o.push_back(std::move(object));
 }

@@ -1,8 +1,8 @@
 // Set commands: the RESP shells of datatypes/set.h.
 #include "datatypes/collection.h"
 #include "datatypes/set.h"
-#include "server/cmd_util.h"
-#include "server/command_table.h"
+#include "server/commands/cmd_util.h"
+#include "server/commands/command_table.h"
 #include "server/server.h"
 
 namespace keel::server {

@@ -70,15 +70,15 @@ struct CommandSpec {
   std::string_view name;  // lower case; subcommands are "parent|sub"
   int arity = 0;          // argc including the name (and subcommand); negative = at least -arity
   uint32_t flags = 0;
-  int first_key = 0;      // 0 = no keys
-  int last_key = 0;       // negative counts from the end
+  int first_key = 0;  // 0 = no keys
+  int last_key = 0;   // negative counts from the end
   int step = 0;
   CommandHandler handler = nullptr;
-  std::string_view group;       // "string", "generic", "connection", "server"...
+  std::string_view group;  // "string", "generic", "connection", "server"...
   std::string_view summary;
   std::string_view since;
   std::string_view complexity;
-  std::string_view acl;         // ACL categories, e.g. "@write @string @slow"
+  std::string_view acl;  // ACL categories, e.g. "@write @string @slow"
   KeysFn keys = nullptr;
   ExtraLocksFn extra_locks = nullptr;
   std::vector<CommandSpec> subcommands;
@@ -99,8 +99,10 @@ struct CommandStats {
 struct BlockRequest {
   std::vector<std::string> keys;  // wake when any of these keys (client's db) is modified
   uint64_t timeout_ms = 0;        // 0 = block forever
-  enum class TimeoutReply : uint8_t { kNullArray, kNullBulk } timeout_reply =
-      TimeoutReply::kNullArray;
+  enum class TimeoutReply : uint8_t {
+    kNullArray,
+    kNullBulk
+  } timeout_reply = TimeoutReply::kNullArray;
   // If not empty, the arguments the command is re-run with when woken (e.g. XREAD's "$"
   // replaced by the last id at the time of blocking).
   std::vector<std::string> rewritten_argv;

@@ -1,5 +1,6 @@
 // Introspection commands: SLOWLOG LATENCY MONITOR MEMORY DEBUG (SLEEP, OBJECT), with Redis
-// 7.0's replies and errors. Their state lives in the CommandObserver (server/observer.h).
+// 7.0's replies and errors. Their state lives in the CommandObserver
+// (server/observability/observer.h).
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
@@ -9,10 +10,10 @@
 #include "datatypes/encoding.h"
 #include "datatypes/rdb.h"
 #include "datatypes/string.h"
-#include "server/cmd_util.h"
-#include "server/command_table.h"
-#include "server/connection.h"
-#include "server/metrics.h"
+#include "server/commands/cmd_util.h"
+#include "server/commands/command_table.h"
+#include "server/net/connection.h"
+#include "server/observability/metrics.h"
 #include "server/server.h"
 
 namespace keel::server {

@@ -1,8 +1,8 @@
-#include "server/command_table.h"
+#include "server/commands/command_table.h"
 
 #include <algorithm>
 
-#include "server/errors.h"
+#include "server/commands/errors.h"
 #include "server/exec_batch.h"
 #include "server/server.h"
 
@@ -10,12 +10,22 @@ namespace keel::server {
 
 std::vector<std::string_view> FlagNames(uint32_t flags) {
   static const std::pair<uint32_t, std::string_view> kNames[] = {
-      {kCmdWrite, "write"},       {kCmdReadOnly, "readonly"},     {kCmdDenyOom, "denyoom"},
-      {kCmdAdmin, "admin"},       {kCmdPubSub, "pubsub"},         {kCmdNoScript, "noscript"},
-      {kCmdBlocking, "blocking"}, {kCmdLoading, "loading"},       {kCmdStale, "stale"},
-      {kCmdSkipMonitor, "skip_monitor"}, {kCmdSkipSlowlog, "skip_slowlog"},
-      {kCmdFast, "fast"},         {kCmdNoAuth, "no_auth"},        {kCmdMayReplicate, "may_replicate"},
-      {kCmdNoMulti, "no_multi"},  {kCmdAllowBusy, "allow_busy"},
+      {kCmdWrite, "write"},
+      {kCmdReadOnly, "readonly"},
+      {kCmdDenyOom, "denyoom"},
+      {kCmdAdmin, "admin"},
+      {kCmdPubSub, "pubsub"},
+      {kCmdNoScript, "noscript"},
+      {kCmdBlocking, "blocking"},
+      {kCmdLoading, "loading"},
+      {kCmdStale, "stale"},
+      {kCmdSkipMonitor, "skip_monitor"},
+      {kCmdSkipSlowlog, "skip_slowlog"},
+      {kCmdFast, "fast"},
+      {kCmdNoAuth, "no_auth"},
+      {kCmdMayReplicate, "may_replicate"},
+      {kCmdNoMulti, "no_multi"},
+      {kCmdAllowBusy, "allow_busy"},
   };
   std::vector<std::string_view> out;
   for (const auto& [bit, name] : kNames) {
@@ -31,7 +41,8 @@ std::vector<size_t> KeyPositions(const CommandSpec& spec, std::span<const std::s
   int argc = static_cast<int>(argv.size());
   int last = spec.last_key >= 0 ? spec.last_key : argc + spec.last_key;
   int step = spec.step > 0 ? spec.step : 1;
-  for (int i = spec.first_key; i <= last && i < argc; i += step) out.push_back(static_cast<size_t>(i));
+  for (int i = spec.first_key; i <= last && i < argc; i += step)
+    out.push_back(static_cast<size_t>(i));
   return out;
 }
 

@@ -5,8 +5,8 @@
 #include "datatypes/collection.h"
 #include "datatypes/number.h"
 #include "datatypes/zset.h"
-#include "server/cmd_util.h"
-#include "server/command_table.h"
+#include "server/commands/cmd_util.h"
+#include "server/commands/command_table.h"
 #include "server/server.h"
 
 namespace keel::server {

@@ -3,9 +3,9 @@
 // key is empty and are re-run when one of them is modified.
 #include "datatypes/list.h"
 #include "server/blocking.h"
-#include "server/cmd_util.h"
-#include "server/command_table.h"
-#include "server/errors.h"
+#include "server/commands/cmd_util.h"
+#include "server/commands/command_table.h"
+#include "server/commands/errors.h"
 #include "server/server.h"
 
 namespace keel::server {

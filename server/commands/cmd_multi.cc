@@ -1,6 +1,6 @@
 // Transactions: MULTI EXEC DISCARD WATCH UNWATCH.
-#include "server/cmd_util.h"
-#include "server/command_table.h"
+#include "server/commands/cmd_util.h"
+#include "server/commands/command_table.h"
 #include "server/server.h"
 
 namespace keel::server {
@@ -76,33 +76,55 @@ constexpr uint32_t kTxn = kCmdNoScript | kCmdLoading | kCmdStale | kCmdFast | kC
 }  // namespace
 
 void RegisterTransactionCommands(std::vector<CommandSpec>* out) {
-  out->push_back({.name = "multi", .arity = 1, .flags = kTxn | kCmdNoStorage | kCmdTxnControl,
-                  .handler = Multi, .group = "transactions",
-                  .summary = "Mark the start of a transaction block", .since = "1.2.0",
-                  .complexity = "O(1)", .acl = "@fast @transaction"});
-  out->push_back({.name = "exec", .arity = 1,
+  out->push_back({.name = "multi",
+                  .arity = 1,
+                  .flags = kTxn | kCmdNoStorage | kCmdTxnControl,
+                  .handler = Multi,
+                  .group = "transactions",
+                  .summary = "Mark the start of a transaction block",
+                  .since = "1.2.0",
+                  .complexity = "O(1)",
+                  .acl = "@fast @transaction"});
+  out->push_back({.name = "exec",
+                  .arity = 1,
                   .flags = kCmdNoScript | kCmdLoading | kCmdStale | kCmdSkipSlowlog |
                            kCmdNoStorage | kCmdTxnControl | kCmdCommitFirst,
-                  .handler = Exec, .group = "transactions",
-                  .summary = "Execute all commands issued after MULTI", .since = "1.2.0",
+                  .handler = Exec,
+                  .group = "transactions",
+                  .summary = "Execute all commands issued after MULTI",
+                  .since = "1.2.0",
                   .complexity = "Depends on commands in the transaction",
                   .acl = "@slow @transaction"});
-  out->push_back({.name = "discard", .arity = 1,
-                  .flags = kTxn | kCmdNoStorage | kCmdTxnControl, .handler = Discard,
+  out->push_back({.name = "discard",
+                  .arity = 1,
+                  .flags = kTxn | kCmdNoStorage | kCmdTxnControl,
+                  .handler = Discard,
                   .group = "transactions",
-                  .summary = "Discard all commands issued after MULTI", .since = "2.0.0",
+                  .summary = "Discard all commands issued after MULTI",
+                  .since = "2.0.0",
                   .complexity = "O(N), when N is the number of queued commands",
                   .acl = "@fast @transaction"});
-  out->push_back({.name = "watch", .arity = -2, .flags = kTxn | kCmdTxnControl,
-                  .first_key = 1, .last_key = -1, .step = 1, .handler = Watch,
+  out->push_back({.name = "watch",
+                  .arity = -2,
+                  .flags = kTxn | kCmdTxnControl,
+                  .first_key = 1,
+                  .last_key = -1,
+                  .step = 1,
+                  .handler = Watch,
                   .group = "transactions",
                   .summary = "Watch the given keys to determine execution of the MULTI/EXEC block",
-                  .since = "2.2.0", .complexity = "O(1) for every key.",
+                  .since = "2.2.0",
+                  .complexity = "O(1) for every key.",
                   .acl = "@fast @transaction"});
-  out->push_back({.name = "unwatch", .arity = 1, .flags = kTxn | kCmdNoStorage,
-                  .handler = UnwatchCmd, .group = "transactions",
-                  .summary = "Forget about all watched keys", .since = "2.2.0",
-                  .complexity = "O(1)", .acl = "@fast @transaction"});
+  out->push_back({.name = "unwatch",
+                  .arity = 1,
+                  .flags = kTxn | kCmdNoStorage,
+                  .handler = UnwatchCmd,
+                  .group = "transactions",
+                  .summary = "Forget about all watched keys",
+                  .since = "2.2.0",
+                  .complexity = "O(1)",
+                  .acl = "@fast @transaction"});
 }
 
 }  // namespace keel::server
