@@ -63,9 +63,8 @@ std::string EncodeInt64(int64_t v) {
 // record must end up at the highest version any of them used).
 class Int64AddOperator : public rocksdb::AssociativeMergeOperator {
  public:
-  bool Merge(const rocksdb::Slice& key, const rocksdb::Slice* existing,
-             const rocksdb::Slice& value, std::string* new_value,
-             rocksdb::Logger* /*logger*/) const override {
+  bool Merge(const rocksdb::Slice& key, const rocksdb::Slice* existing, const rocksdb::Slice& value,
+             std::string* new_value, rocksdb::Logger* /*logger*/) const override {
     uint64_t base = 0;
     if (existing != nullptr && existing->size() == 8) base = GetFixed64LE(existing->data());
     uint64_t operand = value.size() == 8 ? GetFixed64LE(value.data()) : 0;
