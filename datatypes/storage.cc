@@ -343,9 +343,9 @@ class AppliedRecords : public rocksdb::WriteBatch::Handler {
     } else if (k == kVersionKey && value.size() == 8) {
       version = std::max(version, GetFixed64LE(value.data()));
     } else if (int idx = CounterIndex(k); idx >= 0 && value.size() == 8) {
+      Touch(idx);
       reset[idx] = true;
       delta[idx] = static_cast<int64_t>(GetFixed64LE(value.data()));
-      any_counter = true;
     }
     return rocksdb::Status::OK();
   }
@@ -358,8 +358,8 @@ class AppliedRecords : public rocksdb::WriteBatch::Handler {
     }
     int idx = CounterIndex(std::string_view(key.data(), key.size()));
     if (idx >= 0 && value.size() == 8) {
+      Touch(idx);
       delta[idx] += static_cast<int64_t>(GetFixed64LE(value.data()));
-      any_counter = true;
     }
     return rocksdb::Status::OK();
   }
@@ -383,11 +383,20 @@ class AppliedRecords : public rocksdb::WriteBatch::Handler {
     return -1;
   }
 
+  // Notes a counter the batch sets or moves (most batches touch one or two).
+  void Touch(int idx) {
+    if (!touched_flag[idx]) {
+      touched_flag[idx] = true;
+      touched.push_back(idx);
+    }
+  }
+
   uint32_t default_cf_;
   std::string db_map;  // empty: unchanged
   uint64_t version = 0;
   bool range_deleted = false;
-  bool any_counter = false;
+  std::vector<int> touched;  // counter indexes, in first-touch order
+  std::array<bool, 2 * kMaxDatabases> touched_flag{};
   std::array<int64_t, 2 * kMaxDatabases> delta{};
   std::array<bool, 2 * kMaxDatabases> reset{};
 };
@@ -416,14 +425,12 @@ Status Storage::Apply(Mutation& mutation) {
   wo.sync = fsync_policy() == FsyncPolicy::kAlways || (whole && fsync_policy() != FsyncPolicy::kNo);
   st = db_->Write(wo, batch);
   if (!st.ok()) return FromRocks(st);
-  if (records.any_counter) {
-    for (int i = 0; i < 2 * kMaxDatabases; ++i) {
-      auto& counter = i < kMaxDatabases ? key_counts_[i] : expire_counts_[i - kMaxDatabases];
-      if (records.reset[i]) {
-        counter.store(records.delta[i], std::memory_order_relaxed);
-      } else if (records.delta[i] != 0) {
-        counter.fetch_add(records.delta[i], std::memory_order_relaxed);
-      }
+  for (int i : records.touched) {
+    auto& counter = i < kMaxDatabases ? key_counts_[i] : expire_counts_[i - kMaxDatabases];
+    if (records.reset[i]) {
+      counter.store(records.delta[i], std::memory_order_relaxed);
+    } else if (records.delta[i] != 0) {
+      counter.fetch_add(records.delta[i], std::memory_order_relaxed);
     }
   }
   if (!records.db_map.empty()) {

@@ -214,7 +214,7 @@ Status ExecBatch::EndAtomic() {
   return Status::Ok();
 }
 
-bool ExecBatch::TryJoin(const StripesFn& stripes_fn) {
+bool ExecBatch::TryJoin(const StripesFn& stripes_fn, std::vector<size_t>* joined) {
   if (full()) return false;
   if (!guard_.owns_lock() && !exclusive_.owns_lock()) return true;  // nothing held: no conflict
   std::vector<size_t> stripes = Normalized(stripes_fn());
@@ -231,6 +231,7 @@ bool ExecBatch::TryJoin(const StripesFn& stripes_fn) {
   }
   held_.insert(held_.end(), missing.begin(), missing.end());
   std::sort(held_.begin(), held_.end());
+  *joined = std::move(stripes);
   return true;
 }
 

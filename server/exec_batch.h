@@ -65,8 +65,9 @@ class ExecBatch : public KeyEventSink {
 
   // Whether a write command can join the pending batch without committing it first: false
   // if the batch is full or one of the command's stripes is busy (the caller commits, then
-  // runs the command from an empty batch). On true the stripes are held.
-  bool TryJoin(const StripesFn& stripes);
+  // runs the command from an empty batch). On true the stripes are held, and `*joined` holds
+  // them when they were computed (for BeginWrite, so they are not computed twice).
+  bool TryJoin(const StripesFn& stripes, std::vector<size_t>* joined);
 
   // A whole-store command (FLUSHDB, FLUSHALL, SWAPDB) outside MULTI/EXEC: from an empty batch,
   // takes the db gate exclusively; its mutation (AddWholeStore) is the batch's, and the

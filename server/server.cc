@@ -503,13 +503,14 @@ Server::Outcome Server::Execute(Client& client, std::span<const std::string_view
   // The connection commits without blocking its io thread and runs the command again.
   ExecBatch& batch = *client.batch;
   bool is_write = spec->flags & kCmdWrite;
+  std::vector<size_t> joined;  // a write's stripes, when TryJoin computed and took them
   if (batch.pending() && !batch.atomic() && !batch.commit_failed()) {
     bool keyless_read = !is_write && (spec->first_key == 0 || (spec->flags & kCmdNoStorage));
     bool commit_first = (spec->flags & (kCmdCommitFirst | kCmdOwnsDbGuard)) != 0 || keyless_read ||
                         batch.commit_requested();
     if (!commit_first && is_write && !(spec->flags & kCmdNoStorage)) {
       CommandContext probe{*this, client, argv, reply, *spec};
-      commit_first = !batch.TryJoin([&] { return StripesFor(probe, client.db); });
+      commit_first = !batch.TryJoin([&] { return StripesFor(probe, client.db); }, &joined);
     }
     if (commit_first) return Outcome::kCommitFirst;
   }
@@ -547,7 +548,9 @@ Server::Outcome Server::Execute(Client& client, std::span<const std::string_view
       RunHandler(ctx);
     }
   } else if (is_write) {
-    auto txn = batch.BeginWrite(client.db, [&] { return StripesFor(ctx, client.db); });
+    auto txn = joined.empty()
+                   ? batch.BeginWrite(client.db, [&] { return StripesFor(ctx, client.db); })
+                   : batch.BeginWrite(client.db, std::move(joined));
     if (!txn.ok()) {
       ctx.Error(txn.status());
     } else {
