@@ -20,6 +20,7 @@
 #include "datatypes/storage.h"
 #include "datatypes/string.h"
 #include "datatypes/zset.h"
+#include "tests/datatypes/temp_dir.h"
 
 namespace keel::keys {
 namespace {
@@ -42,23 +43,7 @@ Result<std::optional<std::string>> RandomKey(Storage& storage, int db, std::mt19
 
 constexpr uint64_t kStartMs = 1'700'000'000'000;
 
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/keel-keyspace-test-XXXXXX";
-    char* p = mkdtemp(tmpl);
-    EXPECT_NE(p, nullptr);
-    if (p != nullptr) path_ = p;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    if (!path_.empty()) std::filesystem::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using test::TempDir;
 
 class KeyspaceTest : public ::testing::Test {
  protected:

@@ -14,27 +14,12 @@
 
 #include "datatypes/list.h"
 #include "datatypes/storage.h"
+#include "tests/datatypes/temp_dir.h"
 
 namespace keel::lists {
 namespace {
 
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/keel-list-test-XXXXXX";
-    char* p = mkdtemp(tmpl);
-    EXPECT_NE(p, nullptr);
-    if (p != nullptr) path_ = p;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    if (!path_.empty()) std::filesystem::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using test::TempDir;
 
 class ListTest : public ::testing::Test {
  protected:

@@ -25,27 +25,9 @@
 
 #include "datatypes/committer.h"
 #include "datatypes/storage.h"
+#include "tests/datatypes/temp_dir.h"
 
 namespace keel::test {
-
-// A directory under /tmp, removed with everything in it when the object dies.
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/keel-writedoor-XXXXXX";
-    char* p = mkdtemp(tmpl);
-    EXPECT_NE(p, nullptr);
-    if (p != nullptr) path_ = p;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    if (!path_.empty()) std::filesystem::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 inline std::unique_ptr<Storage> OpenStore(const std::string& dir,
                                           std::shared_ptr<std::atomic<uint64_t>> clock,

@@ -10,27 +10,12 @@
 
 #include "datatypes/set.h"
 #include "datatypes/storage.h"
+#include "tests/datatypes/temp_dir.h"
 
 namespace keel::sets {
 namespace {
 
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/keel-set-test-XXXXXX";
-    char* p = mkdtemp(tmpl);
-    EXPECT_NE(p, nullptr);
-    if (p != nullptr) path_ = p;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    if (!path_.empty()) std::filesystem::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using test::TempDir;
 
 class SetTest : public ::testing::Test {
  protected:

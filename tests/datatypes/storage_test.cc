@@ -1,4 +1,5 @@
 #include "datatypes/storage.h"
+#include "tests/datatypes/temp_dir.h"
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
@@ -23,24 +24,7 @@ namespace {
 
 constexpr uint64_t kStartMs = 1'700'000'000'000;
 
-// A directory under /tmp, removed with everything in it when the object dies.
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/keel-storage-test-XXXXXX";
-    char* p = mkdtemp(tmpl);
-    EXPECT_NE(p, nullptr);
-    if (p != nullptr) path_ = p;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    if (!path_.empty()) std::filesystem::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using test::TempDir;
 
 class StorageTest : public ::testing::Test {
  protected:

@@ -12,29 +12,14 @@
 #include "datatypes/storage.h"
 #include "datatypes/stream.h"
 #include "datatypes/stream_internal.h"
+#include "tests/datatypes/temp_dir.h"
 
 namespace keel::streams {
 namespace {
 
 constexpr uint64_t kStartMs = 1'700'000'000'000;
 
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/keel-stream-test-XXXXXX";
-    char* p = mkdtemp(tmpl);
-    EXPECT_NE(p, nullptr);
-    if (p != nullptr) path_ = p;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    if (!path_.empty()) std::filesystem::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using test::TempDir;
 
 class StreamTest : public ::testing::Test {
  protected:

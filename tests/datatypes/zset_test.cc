@@ -16,27 +16,12 @@
 #include "datatypes/storage.h"
 #include "datatypes/zset.h"
 #include "datatypes/zset_index.h"
+#include "tests/datatypes/temp_dir.h"
 
 namespace keel::zsets {
 namespace {
 
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/keel-zset-test-XXXXXX";
-    char* p = mkdtemp(tmpl);
-    EXPECT_NE(p, nullptr);
-    if (p != nullptr) path_ = p;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    if (!path_.empty()) std::filesystem::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using test::TempDir;
 
 class ZSetTest : public ::testing::Test {
  protected:
