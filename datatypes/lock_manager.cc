@@ -36,9 +36,38 @@ LockManager::Guard& LockManager::Guard::operator=(Guard&& other) noexcept {
 
 void LockManager::Guard::Release() {
   if (owner_ == nullptr) return;
-  for (auto it = stripes_.rbegin(); it != stripes_.rend(); ++it) owner_->stripes_[*it].unlock();
+  owner_->UnlockStripes(stripes_);
   stripes_.clear();
   owner_ = nullptr;
+}
+
+void LockManager::UnlockStripes(const std::vector<size_t>& stripes) {
+  if (stripes.empty()) return;
+  for (auto it = stripes.rbegin(); it != stripes.rend(); ++it) stripes_[*it].unlock();
+  parking_.Released();
+}
+
+void ParkingLot::Park(uint64_t seen_generation, std::function<void()> wake) {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    parked_.fetch_add(1, std::memory_order_seq_cst);
+    if (generation_.load(std::memory_order_seq_cst) == seen_generation) {
+      waiting_.push_back(std::move(wake));
+      return;
+    }
+    parked_.fetch_sub(1, std::memory_order_relaxed);
+  }
+  wake();  // released since the caller tried: try again now
+}
+
+void ParkingLot::WakeAll() {
+  std::vector<std::function<void()>> ready;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    ready.swap(waiting_);
+    parked_.fetch_sub(ready.size(), std::memory_order_relaxed);
+  }
+  for (auto& wake : ready) wake();
 }
 
 }  // namespace keel

@@ -229,13 +229,13 @@ class Storage {
   std::shared_ptr<rocksdb::Cache> block_cache_;
   std::atomic<FsyncPolicy> fsync_;
   std::atomic<uint64_t> next_version_{0};
-  SharedGate db_guard_;
+  LockManager locks_;  // before db_guard_, which wakes its parking lot
+  SharedGate db_guard_{&locks_.parking()};
   LocalCommitter local_committer_{this};
   std::atomic<Committer*> committer_{&local_committer_};
   std::array<uint8_t, kMaxDatabases> db_map_{};
   std::array<std::atomic<int64_t>, kMaxDatabases> key_counts_{};
   std::array<std::atomic<int64_t>, kMaxDatabases> expire_counts_{};
-  LockManager locks_;
   StorageStats stats_;
   ExpiredHook expired_hook_;
 

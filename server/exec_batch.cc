@@ -15,12 +15,22 @@ struct ExecBatch::Held {
   std::function<void(const Events&)> on_locked;
 };
 
-ExecBatch::~ExecBatch() {
+ExecBatch::~ExecBatch() { Abort(); }
+
+void ExecBatch::Abort() {
   // Uncommitted writes are dropped (never acknowledged); the locks are let go.
   txn_.reset();
+  whole_.reset();
+  events_ = Events();
+  atomic_ = false;
+  resume_requested_ = false;
   auto held = TakeHeld();
   Events none;
   Finish(*held, Status(Code::kStorage, "dropped"), none);
+  if (claimed_) {
+    claimed_ = false;
+    storage_->db_guard().unlock();  // ends the claim: waiting readers may enter
+  }
 }
 
 std::shared_ptr<ExecBatch::Held> ExecBatch::TakeHeld() {
@@ -40,9 +50,7 @@ void ExecBatch::Finish(Held& h, const Status& st, Events& effects) {
     h.storage->RunExpiredEffects(effects);
     if (h.on_locked && !effects.modified.empty()) h.on_locked(effects);
   }
-  for (auto it = h.stripes.rbegin(); it != h.stripes.rend(); ++it) {
-    h.storage->locks().UnlockStripe(*it);
-  }
+  h.storage->locks().UnlockStripes(h.stripes);
   h.stripes.clear();
   if (h.guard.owns_lock()) h.guard.unlock();
   if (h.exclusive.owns_lock()) h.exclusive.unlock();
@@ -62,6 +70,24 @@ void ExecBatch::CommitAsync(AsyncDone done) {
   m.effects.notifications = std::move(events_.notifications);
   events_ = Events();
   cmd_modified_mark_ = cmd_notify_mark_ = 0;
+  if (resume_requested_) {
+    // A piece of an exclusive block: the locks and the atomic mode stay with the batch.
+    resume_requested_ = false;
+    if (m.batch.Count() == 0) {
+      done(Status::Ok(), std::move(m.effects));
+      return;
+    }
+    storage_->committer()->Submit(
+        std::move(m), [storage = storage_, on_locked = on_commit_locked_, done = std::move(done)](
+                          Status st, Mutation&& applied) {
+          if (st.ok()) {
+            storage->RunExpiredEffects(applied.effects);
+            if (on_locked && !applied.effects.modified.empty()) on_locked(applied.effects);
+          }
+          done(std::move(st), std::move(applied.effects));
+        });
+    return;
+  }
   atomic_ = false;
   auto held = TakeHeld();
   if (m.batch.Count() == 0) {
@@ -185,48 +211,66 @@ Result<Txn*> ExecBatch::BeginWrite(int logical_db, const StripesFn& stripes_fn) 
   return &*txn_;
 }
 
-void ExecBatch::BeginAtomic(const StripesFn& stripes_fn, bool exclusive) {
-  (void)Commit();
+namespace {
+// Try-locks `stripes` (sorted); on failure unlocks what it took.
+bool TryLockAll(LockManager& locks, const std::vector<size_t>& stripes) {
+  size_t got = 0;
+  for (; got < stripes.size(); ++got) {
+    if (!locks.TryLockStripe(stripes[got])) break;
+  }
+  if (got == stripes.size()) return true;
+  for (size_t i = got; i-- > 0;) locks.UnlockStripe(stripes[i]);
+  return false;
+}
+}  // namespace
+
+bool ExecBatch::TryBeginAtomic(const StripesFn& stripes_fn, bool exclusive) {
+  wait_generation_ = storage_->locks().parking().generation();
   if (exclusive) {
-    exclusive_ = std::unique_lock<SharedGate>(storage_->db_guard());
+    if (!TryBeginExclusive()) return false;
   } else {
-    guard_ = std::shared_lock<SharedGate>(storage_->db_guard());
+    std::shared_lock<SharedGate> guard(storage_->db_guard(), std::try_to_lock);
+    if (!guard.owns_lock()) return false;
+    guard_ = std::move(guard);
   }
   std::vector<size_t> stripes = Normalized(stripes_fn());
-  for (size_t s : stripes) storage_->locks().LockStripe(s);  // holding nothing: ordered, safe
+  if (!TryLockAll(storage_->locks(), stripes)) {
+    if (guard_.owns_lock()) guard_.unlock();
+    if (exclusive_.owns_lock()) exclusive_.unlock();
+    return false;
+  }
   held_ = std::move(stripes);
   atomic_ = true;
+  return true;
 }
 
-Status ExecBatch::CommitPending() {
-  if (!txn_) return Status::Ok();
-  Status st = txn_->Commit();  // waits; the locks, the gate and the events stay
-  if (!st.ok()) commit_failed_ = true;
-  txn_.reset();
-  return st;
-}
+bool ExecBatch::has_writes() const { return txn_.has_value() && txn_->pending_writes() > 0; }
 
 Status ExecBatch::EndAtomic() {
   atomic_ = false;
   // The block's writes stay pending, locks held, and reach the committer as one mutation
   // with the rest of the connection's batch (one log entry with replication).
-  if (!txn_) return Commit();  // nothing written or read: just let the locks go
+  if (!txn_ && !whole_) return Commit();  // nothing to write: lets the locks go at once
   return Status::Ok();
 }
 
 bool ExecBatch::TryJoin(const StripesFn& stripes_fn, std::vector<size_t>* joined) {
   if (full()) return false;
-  if (!guard_.owns_lock() && !exclusive_.owns_lock()) return true;  // nothing held: no conflict
+  wait_generation_ = storage_->locks().parking().generation();
+  bool took_guard = false;
+  if (!guard_.owns_lock() && !exclusive_.owns_lock()) {
+    // Stripes depend on the db map, which SWAPDB changes: computed under the gate.
+    std::shared_lock<SharedGate> guard(storage_->db_guard(), std::try_to_lock);
+    if (!guard.owns_lock()) return false;
+    guard_ = std::move(guard);
+    took_guard = true;
+  }
   std::vector<size_t> stripes = Normalized(stripes_fn());
   std::vector<size_t> missing;
   std::set_difference(stripes.begin(), stripes.end(), held_.begin(), held_.end(),
                       std::back_inserter(missing));
-  size_t got = 0;
-  for (; got < missing.size(); ++got) {
-    if (!storage_->locks().TryLockStripe(missing[got])) break;
-  }
-  if (got < missing.size()) {
-    for (size_t i = 0; i < got; ++i) storage_->locks().UnlockStripe(missing[i]);
+  if (!TryLockAll(storage_->locks(), missing)) {
+    if (took_guard) guard_.unlock();
     return false;
   }
   held_.insert(held_.end(), missing.begin(), missing.end());
@@ -235,8 +279,23 @@ bool ExecBatch::TryJoin(const StripesFn& stripes_fn, std::vector<size_t>* joined
   return true;
 }
 
-void ExecBatch::BeginExclusive() {
-  exclusive_ = std::unique_lock<SharedGate>(storage_->db_guard());
+bool ExecBatch::TryLockRead(std::shared_lock<SharedGate>* guard) {
+  wait_generation_ = storage_->locks().parking().generation();
+  *guard = std::shared_lock<SharedGate>(storage_->db_guard(), std::try_to_lock);
+  return guard->owns_lock();
+}
+
+bool ExecBatch::TryBeginExclusive() {
+  SharedGate& gate = storage_->db_guard();
+  wait_generation_ = storage_->locks().parking().generation();
+  if (!claimed_) {
+    if (!gate.try_claim()) return false;  // another writer has it, or claims it
+    claimed_ = true;
+  }
+  if (!gate.drained()) return false;  // readers still inside; the claim holds new ones off
+  claimed_ = false;
+  exclusive_ = std::unique_lock<SharedGate>(gate, std::adopt_lock);
+  return true;
 }
 
 void ExecBatch::AddWholeStore(Mutation mutation) { whole_ = std::move(mutation); }

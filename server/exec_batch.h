@@ -13,9 +13,15 @@
 // Commit points: CommitAsync is the connection's one way to commit, without blocking its
 // io thread: at the end of a read's worth of input, before a command that needs the pending
 // writes applied (Server::Execute answers kCommitFirst: keyless reads, EXEC, whole-store
-// commands, a full batch, a stripe busy elsewhere; see TryJoin), and after a whole-store
-// command. Commit() waits on the calling thread; only a MULTI/EXEC block holding the whole
-// store (CommitPending) and the rare paths that find the batch non-empty still use it.
+// commands, a full batch, a stripe busy elsewhere; see TryJoin), after a whole-store
+// command, and between the pieces of a MULTI/EXEC block that contains a whole-store command
+// (RequestResume). Commit() waits; only blocked-client retries and tests use it, on an empty
+// or trivially committable batch.
+//
+// No waiting for locks either: from an empty batch, every acquisition (TryJoin, TryLockRead,
+// TryBeginAtomic, TryBeginExclusive) only tries; on failure it holds nothing and the caller
+// parks the connection in the lock manager's ParkingLot with wait_generation(), to try again
+// when something is released (Server::Execute answers kWaitLocks).
 //
 // Owned by a Connection (or a test); used on one thread, except that a done callback may
 // release the held stripes and gate from the committer's thread.
@@ -63,18 +69,25 @@ class ExecBatch : public KeyEventSink {
            whole_.has_value();
   }
 
-  // Whether a write command can join the pending batch without committing it first: false
-  // if the batch is full or one of the command's stripes is busy (the caller commits, then
-  // runs the command from an empty batch). On true the stripes are held, and `*joined` holds
-  // them when they were computed (for BeginWrite, so they are not computed twice).
+  // Whether a write command can join the batch without waiting: takes the db gate (shared,
+  // if not held) and the command's stripes with try-locks only. False if the batch is full or
+  // something is busy; then nothing new is held (the caller commits a pending batch first,
+  // or parks an empty one). On true `*joined` holds the stripes (for BeginWrite).
   bool TryJoin(const StripesFn& stripes, std::vector<size_t>* joined);
+  // A read outside any batch transaction: the db gate, shared, without waiting.
+  bool TryLockRead(std::shared_lock<SharedGate>* guard);
+  // The parking-lot generation read before the last failed attempt (see ParkingLot).
+  uint64_t wait_generation() const { return wait_generation_; }
 
   // A whole-store command (FLUSHDB, FLUSHALL, SWAPDB) outside MULTI/EXEC: from an empty batch,
-  // takes the db gate exclusively; its mutation (AddWholeStore) is the batch's, and the
-  // batch must be committed before anything else runs (commit_requested()).
-  void BeginExclusive();
+  // takes the db gate exclusively without waiting (false: not yet, park; the claim on the
+  // gate is kept meanwhile, so readers cannot starve it). Its mutation (AddWholeStore) is the
+  // batch's, and the batch is committed before anything else runs (commit_requested()).
+  bool TryBeginExclusive();
   void AddWholeStore(Mutation mutation);
   bool commit_requested() const { return whole_.has_value(); }
+  // Whether the pending transaction holds writes (not only reads).
+  bool has_writes() const;
 
   // The output the running command replies into (null between commands). A keyspace event
   // records how far that output is when the event is raised (KeyEvent::reply_offset), so a
@@ -99,20 +112,23 @@ class ExecBatch : public KeyEventSink {
     on_commit_ = std::move(after);
   }
 
-  // MULTI/EXEC: locks all `stripes` at once (committing anything pending first), then keeps
-  // every following command in this one batch, with no early commit, until EndAtomic().
-  // `exclusive` (a block containing FLUSHDB, FLUSHALL or SWAPDB) takes the db guard
-  // exclusively instead of shared: no other command runs until EndAtomic(), so the block may
-  // commit in several RocksDB writes (CommitPending before each whole-db operation) and still
-  // no client observes half of it.
-  void BeginAtomic(const StripesFn& stripes, bool exclusive = false);
+  // MULTI/EXEC: from an empty batch, locks all `stripes` at once without waiting (false:
+  // nothing held, park), then keeps every following command in this one batch, with no early
+  // commit, until EndAtomic(). `exclusive` (a block containing FLUSHDB, FLUSHALL or SWAPDB)
+  // takes the db gate exclusively instead: no other command runs until the block ends, so
+  // the block may commit in several mutations (RequestResume before and after each
+  // whole-store command) and still no client observes half of it.
+  bool TryBeginAtomic(const StripesFn& stripes, bool exclusive);
   Status EndAtomic();
   bool atomic() const { return atomic_; }
   bool exclusive() const { return exclusive_.owns_lock(); }
-  // Writes the pending transaction now, keeping the locks, the guard and the recorded events
-  // (Commit/EndAtomic delivers them). Used alone in exclusive atomic mode; on failure the
-  // rest of the block still runs but its replies are discarded (commit_failed()).
-  Status CommitPending();
+  // Inside an exclusive block: the next CommitAsync commits what is pending but keeps the
+  // locks and the atomic mode, and the connection then runs the EXEC again, which resumes
+  // the block (Client::exec_resume). A failed piece: the connection calls Abort().
+  void RequestResume() { resume_requested_ = true; }
+  bool resume_requested() const { return resume_requested_; }
+  // Drops whatever is pending and lets every lock go (after a failed commit of a piece).
+  void Abort();
 
   // Keyspace events "new" and "keymiss" are recorded only while the server's
   // notify-keyspace-events asks for them (`flags` points at its live flag word).
@@ -120,6 +136,8 @@ class ExecBatch : public KeyEventSink {
   void OnNewKey(int logical_db, std::string_view key) override;
   void OnKeyMiss(int logical_db, std::string_view key) override;
   bool holds_guard() const { return guard_.owns_lock(); }
+  bool holds_gate() const { return guard_.owns_lock() || exclusive_.owns_lock(); }
+  bool has_txn() const { return txn_.has_value() || atomic_; }  // reads go through BeginRead
   // Set when a commit failed: the replies produced since the batch began must be discarded.
   bool commit_failed() const { return commit_failed_; }
   void clear_commit_failed() { commit_failed_ = false; }
@@ -147,6 +165,9 @@ class ExecBatch : public KeyEventSink {
   std::optional<Txn> txn_;
   std::optional<Mutation> whole_;  // a whole-store command's mutation (BeginExclusive)
   std::vector<size_t> held_;       // sorted
+  bool claimed_ = false;           // the gate's writer bit is ours, readers still inside
+  bool resume_requested_ = false;
+  uint64_t wait_generation_ = 0;
   bool commit_failed_ = false;
   Events events_;
   size_t cmd_modified_mark_ = 0;  // where the current command's events begin

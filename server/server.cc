@@ -310,60 +310,76 @@ void Server::OnClientClosed(Client& client, const Connection* conn) {
   client.watched.clear();
 }
 
+std::vector<size_t> Server::AtomicStripes(Client& client, resp::ReplyBuilder& reply) {
+  // Every key of every queued command, following SELECTs inside the block.
+  std::vector<size_t> stripes;
+  int db = client.db;
+  for (auto& q : client.queued) {
+    std::vector<std::string_view> argv(q.argv.begin(), q.argv.end());
+    CommandContext ctx{*this, client, argv, reply, *q.spec};
+    if (q.spec->name == "select" && argv.size() == 2) {
+      int64_t v;
+      if (ParseInt64(argv[1], &v) && v >= 0 && v < storage_->databases()) db = static_cast<int>(v);
+    }
+    auto s = StripesFor(ctx, db);
+    stripes.insert(stripes.end(), s.begin(), s.end());
+  }
+  return stripes;
+}
+
 void Server::ExecTransaction(Client& client, resp::ReplyBuilder& reply) {
   ExecBatch& batch = *client.batch;
-  auto queued = std::move(client.queued);
-  client.queued.clear();
-  client.in_multi = false;
-  // CLIENT LIST keeps showing the transaction (flag x, multi=<queued>) until EXEC returns, as
-  // Redis does: multi_count still holds the number queued.
-  // Lock every key of every queued command at once, following SELECTs inside the block. A
-  // block with FLUSHDB/FLUSHALL/SWAPDB holds the whole storage instead (see BeginAtomic).
-  bool exclusive = std::any_of(queued.begin(), queued.end(), [](const auto& q) {
-    return (q.spec->flags & kCmdOwnsDbGuard) != 0;
-  });
-  batch.BeginAtomic(
-      [&] {
-        std::vector<size_t> stripes;
-        int db = client.db;
-        for (auto& q : queued) {
-          std::vector<std::string_view> argv(q.argv.begin(), q.argv.end());
-          CommandContext ctx{*this, client, argv, reply, *q.spec};
-          if (q.spec->name == "select" && argv.size() == 2) {
-            int64_t v;
-            if (ParseInt64(argv[1], &v) && v >= 0 && v < storage_->databases())
-              db = static_cast<int>(v);
-          }
-          auto s = StripesFor(ctx, db);
-          stripes.insert(stripes.end(), s.begin(), s.end());
-        }
-        return stripes;
-      },
-      exclusive);
-  // WATCH: a watched key changed (or expired) since it was watched -> null reply.
-  bool dirty = client.watch_dirty->load(std::memory_order_acquire);
-  uint64_t now = storage_->NowMs();
-  for (const auto& w : client.watched) {
-    if (w.expire_at_ms != 0 && w.expire_at_ms <= now) dirty = true;
+  if (!client.exec_resume) {
+    // The block's locks were taken by Execute (TryBeginAtomic) before EXEC ran.
+    auto queued = std::move(client.queued);
+    client.queued.clear();
+    client.in_multi = false;
+    // CLIENT LIST keeps showing the transaction (flag x, multi=<queued>) until EXEC returns,
+    // as Redis does: multi_count still holds the number queued.
+    // WATCH: a watched key changed (or expired) since it was watched -> null reply.
+    bool dirty = client.watch_dirty->load(std::memory_order_acquire);
+    uint64_t now = storage_->NowMs();
+    for (const auto& w : client.watched) {
+      if (w.expire_at_ms != 0 && w.expire_at_ms <= now) dirty = true;
+    }
+    for (const auto& w : client.watched) watches_.Unwatch(w.db, w.key, client.watch_dirty);
+    client.watched.clear();
+    client.watch_dirty->store(false);
+    if (dirty) {
+      (void)batch.EndAtomic();
+      client.SyncShared();
+      reply.NullArray();
+      return;
+    }
+    reply.Array(queued.size());
+    client.exec_resume.emplace(Client::ExecResume{std::move(queued), 0});
   }
-  for (const auto& w : client.watched) watches_.Unwatch(w.db, w.key, client.watch_dirty);
-  client.watched.clear();
-  client.watch_dirty->store(false);
-  if (dirty) {
-    (void)batch.EndAtomic();
-    client.SyncShared();
-    reply.NullArray();
-    return;
-  }
+  // Run the block from where it stopped. A whole-store command (FLUSHDB, FLUSHALL, SWAPDB;
+  // the block then holds the store exclusively) needs what the block wrote before it applied
+  // first, and the block's later commands need its own mutation applied: the block stops
+  // there (RequestResume), the connection commits without waiting and runs EXEC again.
+  Client::ExecResume& run = *client.exec_resume;
   client.in_exec = true;
-  reply.Array(queued.size());
-  for (auto& q : queued) {
+  while (run.next < run.queued.size()) {
+    auto& q = run.queued[run.next];
+    if ((q.spec->flags & kCmdOwnsDbGuard) && batch.has_writes()) {
+      client.in_exec = false;
+      batch.RequestResume();
+      return;
+    }
+    ++run.next;
     std::vector<std::string_view> argv(q.argv.begin(), q.argv.end());
     Execute(client, argv, reply);
+    if (batch.commit_requested() && run.next < run.queued.size()) {
+      client.in_exec = false;
+      batch.RequestResume();
+      return;
+    }
   }
+  client.exec_resume.reset();
   client.in_exec = false;
   client.SyncShared();
-  (void)batch.EndAtomic();  // one RocksDB write; a failure drops the replies (see Connection)
+  (void)batch.EndAtomic();  // one mutation; a failure drops the replies (see Connection)
 }
 
 std::vector<size_t> Server::StripesFor(CommandContext& ctx, int db) {
@@ -501,18 +517,40 @@ Server::Outcome Server::Execute(Client& client, std::span<const std::string_view
   // from an empty batch), whole-store commands, and a write that cannot join the batch (full,
   // or a stripe busy elsewhere: committing first is what keeps lock growth deadlock-free).
   // The connection commits without blocking its io thread and runs the command again.
+  // From an empty batch, a lock held elsewhere (by a batch in flight, or a whole-store
+  // command) parks the connection instead (kWaitLocks): an io thread never waits for one.
   ExecBatch& batch = *client.batch;
   bool is_write = spec->flags & kCmdWrite;
+  auto busy = [&batch] { return batch.pending() ? Outcome::kCommitFirst : Outcome::kWaitLocks; };
   std::vector<size_t> joined;  // a write's stripes, when TryJoin computed and took them
-  if (batch.pending() && !batch.atomic() && !batch.commit_failed()) {
-    bool keyless_read = !is_write && (spec->first_key == 0 || (spec->flags & kCmdNoStorage));
-    bool commit_first = (spec->flags & (kCmdCommitFirst | kCmdOwnsDbGuard)) != 0 || keyless_read ||
-                        batch.commit_requested();
-    if (!commit_first && is_write && !(spec->flags & kCmdNoStorage)) {
-      CommandContext probe{*this, client, argv, reply, *spec};
-      commit_first = !batch.TryJoin([&] { return StripesFor(probe, client.db); }, &joined);
+  std::shared_lock<SharedGate> read_guard;
+  if (!batch.atomic() && !batch.commit_failed()) {
+    bool storage = !(spec->flags & kCmdNoStorage);
+    if (batch.pending()) {
+      bool keyless_read = !is_write && (spec->first_key == 0 || !storage);
+      if ((spec->flags & (kCmdCommitFirst | kCmdOwnsDbGuard)) != 0 || keyless_read ||
+          batch.commit_requested()) {
+        return Outcome::kCommitFirst;
+      }
     }
-    if (commit_first) return Outcome::kCommitFirst;
+    if (spec->flags & kCmdOwnsDbGuard) {
+      if (!batch.TryBeginExclusive()) return busy();
+    } else if (spec->name == "exec" && client.in_multi && !client.multi_error &&
+               !client.exec_resume) {
+      // EXEC locks every key of the block at once; a block with FLUSHDB/FLUSHALL/SWAPDB holds
+      // the whole storage instead (see TryBeginAtomic).
+      bool exclusive = std::any_of(client.queued.begin(), client.queued.end(), [](const auto& q) {
+        return (q.spec->flags & kCmdOwnsDbGuard) != 0;
+      });
+      if (!batch.TryBeginAtomic([&] { return AtomicStripes(client, reply); }, exclusive)) {
+        return busy();
+      }
+    } else if (is_write && storage) {
+      CommandContext probe{*this, client, argv, reply, *spec};
+      if (!batch.TryJoin([&] { return StripesFor(probe, client.db); }, &joined)) return busy();
+    } else if (storage && !batch.has_txn() && !batch.holds_gate()) {
+      if (!batch.TryLockRead(&read_guard)) return busy();
+    }
   }
 
   auto start = std::chrono::steady_clock::now();
@@ -528,25 +566,11 @@ Server::Outcome Server::Execute(Client& client, std::span<const std::string_view
   } else if (spec->flags & kCmdNoStorage) {
     RunHandler(ctx);
   } else if (spec->flags & kCmdOwnsDbGuard) {
-    // FLUSHDB/FLUSHALL/SWAPDB take the storage exclusively. Inside EXEC the block already
-    // holds it (BeginAtomic exclusive): write what the block did so far, then run the command;
-    // no other client runs until EXEC ends, so none sees the block half done.
-    if (batch.exclusive()) {
-      Status st = batch.CommitPending();
-      if (!st.ok()) {
-        ctx.Error(st);
-      } else {
-        ctx.guard_held = true;
-        RunHandler(ctx);
-      }
-    } else {
-      // Outside EXEC (EXEC blocks containing such a command are always exclusive): the batch
-      // is empty (a commit point above); the command's mutation becomes the batch's, and the
-      // connection commits it before running anything else.
-      batch.BeginExclusive();
-      ctx.guard_held = true;
-      RunHandler(ctx);
-    }
+    // FLUSHDB/FLUSHALL/SWAPDB hold the storage exclusively (TryBeginExclusive above, or the
+    // exclusive EXEC block they run in). Their mutation becomes the batch's, and the
+    // connection commits it before running anything else.
+    ctx.guard_held = true;
+    RunHandler(ctx);
   } else if (is_write) {
     auto txn = joined.empty()
                    ? batch.BeginWrite(client.db, [&] { return StripesFor(ctx, client.db); })
@@ -563,7 +587,8 @@ Server::Outcome Server::Execute(Client& client, std::span<const std::string_view
     RunHandler(ctx);
     batch.EndCommand(false);
   } else {
-    std::shared_lock<SharedGate> guard(storage_->db_guard());
+    // The db gate is held shared by read_guard (taken above) unless this runs inside an
+    // exclusive EXEC block, which holds it.
     Txn txn(storage_.get(), client.db, TxnMode::kRead);
     txn.set_event_sink(&batch);  // keymiss events
     ctx.txn = &txn;

@@ -75,7 +75,10 @@ class Server {
   // Runs one command and appends its reply, or (kCommitFirst) runs nothing and replies
   // nothing because the command needs the client's pending batch applied first: the
   // connection commits it (asynchronously) and then runs the same command again.
-  enum class Outcome : uint8_t { kDone, kCommitFirst };
+  // kWaitLocks: runs and replies nothing because a lock it needs is held elsewhere and the
+  // client's batch is empty; the connection parks in the lock manager's ParkingLot (with
+  // ExecBatch::wait_generation()) and runs the same command again when woken.
+  enum class Outcome : uint8_t { kDone, kCommitFirst, kWaitLocks };
   Outcome Execute(Client& client, std::span<const std::string_view> argv,
                   resp::ReplyBuilder& reply);
 
@@ -134,6 +137,8 @@ class Server {
   void OnClientClosed(Client& client, const Connection* conn);
   // Runs a client's queued MULTI commands atomically and replies (EXEC).
   void ExecTransaction(Client& client, resp::ReplyBuilder& reply);
+  // The stripes of every key of the client's queued MULTI block.
+  std::vector<size_t> AtomicStripes(Client& client, resp::ReplyBuilder& reply);
   // The lock stripes a command needs (its keys, plus extra locks) in logical db `db`.
   std::vector<size_t> StripesFor(CommandContext& ctx, int db);
 

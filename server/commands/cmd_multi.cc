@@ -32,6 +32,7 @@ void Discard(CommandContext& c) {
 }
 
 void Exec(CommandContext& c) {
+  if (c.client.exec_resume) return c.server.ExecTransaction(c.client, c.reply);  // goes on
   if (!c.client.in_multi) return c.ErrorText("ERR EXEC without MULTI");
   if (c.client.multi_error) {
     c.client.in_multi = false;

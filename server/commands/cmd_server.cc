@@ -747,13 +747,11 @@ class WatchedDbTouch {
   std::vector<std::pair<int, std::string>> before_, touch_;
 };
 
-// A whole-store command's mutation (the db gate is held exclusively). Inside a MULTI/EXEC
-// block it is committed at once, waiting, because the block's later commands must see it;
-// otherwise it becomes the connection's batch, committed before anything else runs.
+// A whole-store command's mutation (the db gate is held exclusively) becomes the
+// connection's batch, committed before anything else runs (inside a MULTI/EXEC block, before
+// the block's next command: Server::ExecTransaction).
 Status CommitWholeStore(CommandContext& c, Mutation mutation) {
-  ExecBatch& batch = *c.client.batch;
-  if (batch.atomic()) return c.storage().committer()->SubmitAndWait(std::move(mutation));
-  batch.AddWholeStore(std::move(mutation));
+  c.client.batch->AddWholeStore(std::move(mutation));
   return Status::Ok();
 }
 

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -49,6 +50,13 @@ struct Client {
     std::vector<std::string> argv;
   };
   std::vector<QueuedCommand> queued;
+  // An EXEC block stopped between two of its commits (Server::ExecTransaction): what it
+  // runs and where it goes on.
+  struct ExecResume {
+    std::vector<QueuedCommand> queued;
+    size_t next = 0;
+  };
+  std::optional<ExecResume> exec_resume;
   struct WatchedKey {
     int db;
     std::string key;

@@ -77,6 +77,10 @@ void Connection::Kill() {
 void Connection::Close() {
   if (closed_) return;
   closed_ = true;
+  if (park_keepalive_) {
+    // Let go of a parked connection later, not from inside its own member function.
+    asio::post(socket_.get_executor(), [keep = std::move(park_keepalive_)] {});
+  }
   if (blocked_) FinishBlock();
   server_.OnClientClosed(client_, this);
   boost::system::error_code ec;
@@ -86,7 +90,9 @@ void Connection::Close() {
 }
 
 void Connection::DoRead() {
-  if (closed_ || reading_ || close_after_write_ || commit_in_flight_) return;
+  if (closed_ || reading_ || close_after_write_ || commit_in_flight_ || parked_ != Parked::kNo) {
+    return;
+  }
   if (out_.size() + writing_.size() > kMaxPendingOutput) return;  // resumes after a write
   // Into a buffer of its own: a read stays outstanding while a blocked client or a commit
   // waits, and meanwhile ProcessInput (resumed by the timer, a wake-up or the committer) may
@@ -123,7 +129,7 @@ void Connection::ProcessInput() {
   size_t pos = 0;
   // While a commit is in flight nothing runs: OnBatchCommitted resumes here.
   while (pos < in_len_ && !client_.close_after_reply && !close_after_write_ && !blocked_ &&
-         !commit_in_flight_) {
+         !commit_in_flight_ && parked_ == Parked::kNo) {
     std::string_view buf(in_.data() + pos, in_len_ - pos);
     resp::ParseStatus st = parser_.Parse(buf);
     if (st == resp::ParseStatus::kIncomplete) {
@@ -158,12 +164,20 @@ void Connection::ProcessInput() {
     if (!args.empty()) {
       bool was_auth = client_.authenticated;
       if (!batch_.pending()) batch_reply_start_ = out_.size();
-      if (server_.Execute(client_, args, reply_) == Server::Outcome::kCommitFirst) {
-        // The command needs the pending batch applied first: commit, and parse it again
-        // once that is done (at once with a local committer, else from OnBatchCommitted).
+      Server::Outcome outcome = server_.Execute(client_, args, reply_);
+      if (outcome == Server::Outcome::kCommitFirst || batch_.resume_requested()) {
+        // The command needs the pending batch applied first (or an EXEC block stopped
+        // between two of its commits): commit, and parse it again once that is done (at
+        // once with a local committer, else from OnBatchCommitted).
         parser_.Reset();
         CommitBatch();
         continue;
+      }
+      if (outcome == Server::Outcome::kWaitLocks) {
+        // A lock it needs is held elsewhere: run it again once something is released.
+        parser_.Reset();
+        Park(Parked::kInput);
+        break;
       }
       if (batch_.commit_failed()) {
         out_.resize(std::min(batch_reply_start_, out_.size()));
@@ -233,6 +247,10 @@ void Connection::FinishBlock() {
 void Connection::EndBlockWithReply(bool with_error) {
   if (!blocked_ || closed_) return;
   FinishBlock();
+  if (parked_ == Parked::kRetry) {
+    parked_ = Parked::kNo;  // answered: the wake-up is moot
+    park_keepalive_.reset();  // the blocking registry and the caller hold it too
+  }
   if (with_error) {
     reply_.Error("UNBLOCKED client unblocked via CLIENT UNBLOCK");
   } else if (block_request_.timeout_reply == BlockRequest::TimeoutReply::kNullBulk) {
@@ -322,11 +340,16 @@ void Connection::Retry() {
   client_.retrying = true;
   batch_reply_start_ = out_.size();
   // A blocked client's batch is empty (committed before it blocked): nothing to commit first.
-  while (server_.Execute(client_, argv, reply_) == Server::Outcome::kCommitFirst) {
+  Server::Outcome outcome;
+  while ((outcome = server_.Execute(client_, argv, reply_)) == Server::Outcome::kCommitFirst) {
     (void)batch_.Commit();
   }
   client_.retrying = false;
   client_.db = saved_db;
+  if (outcome == Server::Outcome::kWaitLocks) {
+    Park(Parked::kRetry);  // still blocked: try again once the lock is released
+    return;
+  }
   if (reblocked_) {
     CommitBatch();
     return;
@@ -334,6 +357,33 @@ void Connection::Retry() {
   // Served (or failed): leave the line before the commit wakes the next waiter.
   FinishBlock();
   Resume();
+}
+
+void Connection::Park(Parked what) {
+  parked_ = what;
+  // Nothing else (no read, write or timer outstanding) may own the connection meanwhile.
+  park_keepalive_ = shared_from_this();
+  server_.storage().locks().parking().Park(batch_.wait_generation(), [weak = weak_from_this()] {
+    // On the releasing thread: only schedule the retry on this connection's own.
+    auto self = weak.lock();
+    if (!self) return;
+    auto executor = self->socket_.get_executor();
+    asio::post(executor, [self = std::move(self)] { self->Unpark(); });
+  });
+}
+
+void Connection::Unpark() {
+  auto keepalive = std::move(park_keepalive_);
+  Parked what = parked_;
+  if (closed_ || what == Parked::kNo) return;  // a stale wake-up
+  parked_ = Parked::kNo;
+  if (what == Parked::kRetry) {
+    Retry();
+    return;
+  }
+  ProcessInput();
+  MaybeWrite();
+  DoRead();
 }
 
 void Connection::Resume() {
@@ -383,6 +433,13 @@ void Connection::OnBatchCommitted(Status st, ExecBatch::Events&& effects, size_t
     out_.resize(std::min(reply_start, out_.size()));
     reply_.Error("ERR storage error: the write batch could not be committed");
     close_after_write_ = true;
+    if (client_.exec_resume) {
+      // A piece of an exclusive EXEC block failed: the rest does not run; its locks go.
+      client_.exec_resume.reset();
+      client_.in_exec = false;
+      client_.SyncShared();
+    }
+    batch_.Abort();
   }
   if (in_commit_call_) return;  // completed inline: CommitBatch's caller carries on
   if (closed_) return;

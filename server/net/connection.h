@@ -111,6 +111,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool close_after_write_ = false;
   bool commit_in_flight_ = false;  // a batch is with the committer: replies and input wait
   bool in_commit_call_ = false;    // inside CommitBatch's submit (done ran inline)
+  // Parked in the lock manager's ParkingLot (Server::Outcome::kWaitLocks): input and reads
+  // wait until Unpark runs the command (kInput) or the blocked command's retry (kRetry) again.
+  enum class Parked : uint8_t { kNo, kInput, kRetry };
+  Parked parked_ = Parked::kNo;
+  std::shared_ptr<Connection> park_keepalive_;  // while parked (cleared by Unpark or Close)
+  void Park(Parked what);
+  void Unpark();
 
   bool OverOutputLimit(size_t pending);
   // Appends a delivered message to out_ (on this connection's thread); past the output

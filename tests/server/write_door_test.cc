@@ -326,5 +326,104 @@ TEST_F(WriteDoorServerTest, WhileACommitIsInFlightItsIoThreadServesOtherClients)
   EXPECT_EQ(other.Cmd({"MGET", "a", "b"}), "[(nil),2]");
 }
 
+// One io thread, a committer that holds every mutation until released: what a client
+// waiting for a lock held by a batch in flight does to the others on its io thread.
+class WriteDoorParkingTest : public WriteDoorServerTest {
+ protected:
+  void SetUp() override {
+    keel_ = std::make_unique<InProcessServer>(dir_.path(), ConfigPairs{{"io-threads", "1"}},
+                                              [c = clock_] { return c->load(); });
+    ASSERT_TRUE(keel_->ok()) << keel_->error();
+    recorder_ = std::make_unique<keel::test::RecordingCommitter>(&keel_->server().storage());
+    keel_->server().storage().set_committer(recorder_.get());
+    recorder_->Defer(std::chrono::milliseconds(0));
+    client_ = std::make_unique<Client>(keel_->port());
+    ASSERT_TRUE(client_->connected());
+  }
+  size_t Parked() { return keel_->server().storage().locks().parking().parked(); }
+};
+
+TEST_F(WriteDoorParkingTest, AWriteToAKeyWhoseCommitIsInFlightWaitsWithoutBlockingItsIoThread) {
+  recorder_->Hold();
+  RawConnection first(keel_->port());
+  ASSERT_TRUE(first.Send(EncodeCommand({"INCR", "k"})));
+  ASSERT_TRUE(WaitUntil([&] { return recorder_->queued() == 1; }));
+  // The second writer needs k's stripe, held until the first INCR is applied: it parks.
+  RawConnection second(keel_->port());
+  ASSERT_TRUE(second.Send(EncodeCommand({"INCR", "k"}) + EncodeCommand({"GET", "k"})));
+  ASSERT_TRUE(WaitUntil([&] { return Parked() == 1; }));
+  // Meanwhile the one io thread serves everybody else, reads and writes of other keys.
+  Client other(keel_->port());
+  EXPECT_EQ(other.Cmd({"PING"}), "+PONG");
+  EXPECT_EQ(other.Cmd({"GET", "k"}), "(nil)");
+  EXPECT_EQ(second.ReadReply(std::chrono::milliseconds(50)), "");
+  recorder_->Release();
+  EXPECT_EQ(first.ReadReplies(1), ":1\r\n");
+  EXPECT_EQ(second.ReadReplies(2), ":2\r\n$1\r\n2\r\n");
+  EXPECT_EQ(Parked(), 0u);
+  EXPECT_EQ(other.Cmd({"SET", "other", "x"}), "+OK");
+}
+
+TEST_F(WriteDoorParkingTest, FlushDbWaitsForWritesInFlightAndHoldsOffNewOnesWithoutBlocking) {
+  EXPECT_EQ(Cmd({"SET", "old", "1"}), "+OK");
+  recorder_->Hold();
+  RawConnection writer(keel_->port());
+  ASSERT_TRUE(writer.Send(EncodeCommand({"SET", "a", "1"})));
+  ASSERT_TRUE(WaitUntil([&] { return recorder_->queued() == 1; }));
+  // FLUSHDB claims the store and waits for the write in flight to be applied.
+  RawConnection flusher(keel_->port());
+  ASSERT_TRUE(flusher.Send(EncodeCommand({"FLUSHDB"}) + EncodeCommand({"DBSIZE"})));
+  ASSERT_TRUE(WaitUntil([&] { return Parked() == 1; }));
+  // A later write waits for the flush (writer preference), a PING does not.
+  RawConnection late(keel_->port());
+  ASSERT_TRUE(late.Send(EncodeCommand({"SET", "b", "2"})));
+  ASSERT_TRUE(WaitUntil([&] { return Parked() == 2; }));
+  Client other(keel_->port());
+  EXPECT_EQ(other.Cmd({"PING"}), "+PONG");
+  recorder_->Release();
+  EXPECT_EQ(writer.ReadReplies(1), "+OK\r\n");
+  EXPECT_EQ(flusher.ReadReplies(2), "+OK\r\n:0\r\n");  // the flush came after SET a
+  EXPECT_EQ(late.ReadReplies(1), "+OK\r\n");           // and SET b after the flush
+  EXPECT_EQ(other.Cmd({"MGET", "old", "a", "b"}), "[(nil),(nil),2]");
+}
+
+TEST_F(WriteDoorParkingTest, ExecWithFlushDbCommitsInPiecesWithoutBlockingItsIoThread) {
+  EXPECT_EQ(Cmd({"SET", "old", "1"}), "+OK");
+  recorder_->Hold();
+  RawConnection tx(keel_->port());
+  ASSERT_TRUE(tx.Send(EncodeCommand({"MULTI"}) + EncodeCommand({"SET", "a", "1"}) +
+                      EncodeCommand({"FLUSHDB"}) + EncodeCommand({"SET", "b", "2"}) +
+                      EncodeCommand({"SWAPDB", "0", "1"}) + EncodeCommand({"DBSIZE"}) +
+                      EncodeCommand({"EXEC"}) + EncodeCommand({"SELECT", "1"}) +
+                      EncodeCommand({"MGET", "old", "a", "b"})));
+  // The block's first piece (SET a) is in flight; nobody else may see any of the block.
+  ASSERT_TRUE(WaitUntil([&] { return recorder_->queued() == 1; }));
+  Client other(keel_->port());
+  EXPECT_EQ(other.Cmd({"PING"}), "+PONG");
+  RawConnection reader(keel_->port());
+  ASSERT_TRUE(reader.Send(EncodeCommand({"GET", "old"})));
+  ASSERT_TRUE(WaitUntil([&] { return Parked() == 1; }));
+  EXPECT_EQ(reader.ReadReply(std::chrono::milliseconds(50)), "");
+  recorder_->Release();
+  EXPECT_EQ(tx.ReadReplies(9),
+            "+OK\r\n+QUEUED\r\n+QUEUED\r\n+QUEUED\r\n+QUEUED\r\n+QUEUED\r\n"
+            "*5\r\n+OK\r\n+OK\r\n+OK\r\n+OK\r\n:0\r\n+OK\r\n*3\r\n$-1\r\n$-1\r\n$1\r\n2\r\n");
+  EXPECT_EQ(reader.ReadReplies(1), "$-1\r\n");  // the reader saw the block whole
+  EXPECT_GE(recorder_->count(), 4u);            // SET a, FLUSHDB, SET b, SWAPDB
+}
+
+TEST_F(WriteDoorParkingTest, AFailedPieceOfAnExecBlockFailsTheBlockAndLetsItsLocksGo) {
+  recorder_->FailIfContains("poison");
+  RawConnection tx(keel_->port());
+  ASSERT_TRUE(tx.Send(EncodeCommand({"MULTI"}) + EncodeCommand({"SET", "poison", "1"}) +
+                      EncodeCommand({"FLUSHDB"}) + EncodeCommand({"SET", "b", "2"}) +
+                      EncodeCommand({"EXEC"})));
+  EXPECT_EQ(tx.ReadReplies(5),
+            std::string("+OK\r\n+QUEUED\r\n+QUEUED\r\n+QUEUED\r\n") + kCommitError + "\r\n");
+  // The store is free again, and nothing after the failed piece ran.
+  EXPECT_EQ(Cmd({"SET", "c", "3"}), "+OK");
+  EXPECT_EQ(Cmd({"MGET", "poison", "b", "c"}), "[(nil),(nil),3]");
+}
+
 }  // namespace
 }  // namespace keel::server::test
