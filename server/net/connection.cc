@@ -248,7 +248,7 @@ void Connection::EndBlockWithReply(bool with_error) {
   if (!blocked_ || closed_) return;
   FinishBlock();
   if (parked_ == Parked::kRetry) {
-    parked_ = Parked::kNo;  // answered: the wake-up is moot
+    parked_ = Parked::kNo;    // answered: the wake-up is moot
     park_keepalive_.reset();  // the blocking registry and the caller hold it too
   }
   if (with_error) {
