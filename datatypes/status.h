@@ -62,6 +62,9 @@ enum class Code : uint8_t {
   kStreamExhausted,       // The stream has exhausted the last possible ID, unable to add ...
   kSetIdTooSmall,         // The ID specified in XSETID is smaller than the target stream top item
   kSetIdEntriesTooSmall,  // The entries_added specified in XSETID is smaller than the target ...
+  // Replication outcomes (replication/host/group_host.h).
+  kNotLeader,       // certainly not in the log: this replica does not lead; detail: leader id hint
+  kUnknownOutcome,  // leadership was lost while the write was in flight: it may or may not apply
 };
 
 class [[nodiscard]] Status {

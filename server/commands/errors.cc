@@ -104,6 +104,11 @@ std::string ErrorText(const Status& status, std::string_view command) {
       return "ERR The ID specified in XSETID is smaller than the target stream top item";
     case Code::kSetIdEntriesTooSmall:
       return "ERR The entries_added specified in XSETID is smaller than the target stream length";
+    case Code::kNotLeader:
+      return "CLUSTERDOWN The cluster is down";
+    case Code::kUnknownOutcome:
+      return "TIMEOUT the write may or may not have been applied: leadership changed while it "
+             "was replicated";
   }
   return "ERR unknown error";
 }

@@ -45,6 +45,10 @@ TEST(ErrorTextTest, CommandSpecificCodesGiveRedisTexts) {
        "ERR The ID specified in XSETID is smaller than the target stream top item"},
       {Code::kSetIdEntriesTooSmall,
        "ERR The entries_added specified in XSETID is smaller than the target stream length"},
+      {Code::kNotLeader, "CLUSTERDOWN The cluster is down"},
+      {Code::kUnknownOutcome,
+       "TIMEOUT the write may or may not have been applied: leadership changed while it was "
+       "replicated"},
   };
   for (const auto& [code, text] : cases) {
     EXPECT_EQ(ErrorText(Status(code), "cmd"), text) << static_cast<int>(code);

@@ -1,0 +1,145 @@
+// GroupHost: runs one replica of one replica group: the Paxos core (replication/paxos.h), its
+// durable log (LogStore), the transport to the other replicas, and the state machine, which
+// is Keel's data store (datatypes/storage.h). PaxosCommitter (below) is the write door's
+// Committer for a store whose writes are replicated: a mutation becomes a log entry, and its
+// done runs once the entry is chosen and applied here.
+//
+// The host loop (one thread per group) follows the core's contract (replication/README.md):
+// Step every message that arrived and Propose every mutation submitted since the last cycle
+// (many mutations leave in one Accept), Tick when the tick interval passed, then for each
+// Ready: persist the hard state and entries in one synced LogStore write, send the messages,
+// apply the committed entries in order (each entry's batch plus the group's applied index in
+// one RocksDB write, Storage::Apply), and Advance. Nothing the loop does blocks on a client;
+// ticks are late only while an fsync or an apply runs.
+//
+// Outcomes given to a submitter, in submission order:
+//   ok               the entry was chosen and applied here;
+//   Code::kNotLeader the mutation certainly never entered the log (this replica was not the
+//                    leader, or another value was chosen at its slot); safe to retry
+//                    elsewhere; detail is the leader's replica id as far as known ("0" if not);
+//   Code::kUnknownOutcome leadership was lost while it was in flight: it may still be chosen.
+//
+// Applied-index record (in the data store's default column family, written in the same batch
+// as the entry it applies): "paxos\0applied" u64 group (big-endian) -> u64 index
+// (little-endian).
+//
+// Thread-safety: Deliver, Propose and the accessors are thread-safe; everything else runs on
+// the host thread. Owned by the server (or a test); Stop() before destroying the Storage,
+// LogStore or Transport it uses.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "datatypes/committer.h"
+#include "replication/host/log_store.h"
+#include "replication/host/transport.h"
+#include "replication/paxos.h"
+
+namespace keel {
+class Storage;
+}
+
+namespace keel::replication {
+
+struct GroupHostOptions {
+  GroupId group = 1;
+  Config paxos;                       // paxos.id is this replica
+  uint32_t tick_ms = 30;              // one logical tick; election after paxos.election_ticks
+  bool sync = true;                   // fsync each Ready's log write (appendfsync != no)
+  std::vector<ReplicaId> bootstrap;   // founding voters, if this replica founds the group
+};
+
+class GroupHost {
+ public:
+  GroupHost(GroupHostOptions options, Storage* storage, LogStore* log, Transport* transport);
+  ~GroupHost();
+  GroupHost(const GroupHost&) = delete;
+  GroupHost& operator=(const GroupHost&) = delete;
+
+  // Loads the persisted state (bootstrapping the group first if options.bootstrap names
+  // voters and nothing is persisted) and starts the host thread.
+  keel::Status Start();
+  // Stops the host thread; mutations still in flight get kUnknownOutcome.
+  void Stop();
+
+  // A message for this replica, from the transport. Thread-safe.
+  void Deliver(Message m);
+  // Proposes a mutation (see the outcomes above). Thread-safe.
+  void Propose(Mutation mutation, Committer::Done done);
+
+  // A snapshot of the core's state, refreshed after every cycle. Thread-safe.
+  struct State {
+    Role role = Role::kFollower;
+    ReplicaId leader = kNoReplica;
+    bool leader_ready = false;  // leader with an entry of its own ballot committed
+    uint64_t commit = 0;
+    uint64_t applied = 0;
+    uint64_t last_index = 0;
+    Ballot ballot;
+  };
+  State state() const;
+  ReplicaId id() const { return options_.paxos.id; }
+
+  // The applied index recorded in `storage` for `group` (0 if none).
+  static uint64_t AppliedIndex(Storage& storage, GroupId group);
+  static std::string AppliedKey(GroupId group);
+
+ private:
+  struct Pending {
+    uint64_t index;
+    Ballot ballot;
+    Mutation mutation;
+    Committer::Done done;
+  };
+  struct Submitted {
+    Mutation mutation;
+    Committer::Done done;
+  };
+
+  void Run();
+  void Cycle(std::deque<Message>& inbox, std::deque<Submitted>& proposals, bool tick);
+  void ProcessReady(Ready& ready);
+  void ApplyEntry(const Entry& e);
+  void FailPending(const keel::Status& why);
+  void PublishStatus();
+  void NoteApplied(uint64_t index);
+
+  GroupHostOptions options_;
+  Storage* storage_;
+  LogStore* log_;
+  Transport* transport_;
+  std::unique_ptr<PaxosNode> node_;
+  std::deque<Pending> pending_;  // proposed here, in index order, awaiting their slot
+  bool broken_ = false;          // the state machine failed to apply a chosen entry
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  bool stopping_ = false;
+  std::deque<Message> inbox_;
+  std::deque<Submitted> proposals_;
+  State state_;
+  std::thread thread_;
+};
+
+// The write door's Committer for a replicated store: Submit proposes through the host.
+class PaxosCommitter final : public Committer {
+ public:
+  explicit PaxosCommitter(GroupHost* host) : host_(host) {}
+  void Submit(Mutation mutation, Done done) override {
+    host_->Propose(std::move(mutation), std::move(done));
+  }
+
+ private:
+  GroupHost* host_;
+};
+
+}  // namespace keel::replication

@@ -1,0 +1,52 @@
+// LogStore: the durable Paxos state of the replica groups hosted by one process: each
+// group's hard state, snapshot meta (compaction point) and log entries, in a RocksDB
+// instance of their own (separate from the data, as TiKV keeps its raft logs apart).
+//
+// Layout (every key names its group; integers big-endian so entries sort by index):
+//   'g' u64 group 'h'            -> HardState     (replication/codec.h)
+//   'g' u64 group 's'            -> SnapshotMeta
+//   'g' u64 group 'e' u64 index  -> Entry
+// A Ready cycle's hard state and entries are one WriteBatch, written with sync unless the
+// caller's fsync policy says otherwise. The state machine's applied index is not here: it
+// lives in the data store, written in the same batch as the data it applies (see
+// GroupHost).
+//
+// Thread-safe (RocksDB is); a group is written by its host thread only.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <rocksdb/db.h>
+
+#include "replication/host/transport.h"
+#include "replication/paxos.h"
+
+namespace keel::replication {
+
+class LogStore {
+ public:
+  // Opens (creating if missing) the store in directory `dir`.
+  static Status Open(const std::string& dir, std::unique_ptr<LogStore>* out,
+                     std::string* error = nullptr);
+
+  // Loads what a group persisted (empty if nothing: a replica that has never been part of
+  // the group). `applied` comes from the state machine.
+  Status Load(GroupId group, uint64_t applied, PersistentState* out);
+
+  // Persists one Ready cycle: the hard state (if set) and the entries, atomically.
+  Status Persist(GroupId group, const std::optional<HardState>& hard_state,
+                 const std::vector<Entry>& entries, bool sync);
+  // Persists a compaction point and deletes the entries at or below it.
+  Status PersistSnapshotMeta(GroupId group, const SnapshotMeta& meta, bool sync);
+
+  // Whether anything of `group` is stored.
+  bool Exists(GroupId group);
+
+ private:
+  explicit LogStore(std::unique_ptr<rocksdb::DB> db) : db_(std::move(db)) {}
+  std::unique_ptr<rocksdb::DB> db_;
+};
+
+}  // namespace keel::replication
