@@ -75,9 +75,8 @@ class Committer {
   virtual ~Committer() = default;
   virtual void Submit(Mutation mutation, Done done) = 0;
 
-  // Submits and waits for the outcome. Only for callers that hold the whole store anyway
-  // (FLUSHDB, FLUSHALL, SWAPDB and a MULTI/EXEC block containing one, which hold the db gate
-  // exclusively) and for tests; never on an io thread for ordinary commands.
+  // Submits and waits for the outcome. Never on an io thread (connections commit with
+  // ExecBatch::CommitAsync); for tests, tools and Storage's own whole-store helpers.
   Status SubmitAndWait(Mutation mutation, MutationEffects* effects = nullptr);
 };
 

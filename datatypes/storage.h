@@ -170,10 +170,10 @@ class Storage {
   int64_t KeyCount(int logical_db) const;
   int64_t ExpiresCount(int logical_db) const;
 
-  // Whole-database operations; each takes the db guard exclusively itself, unless the caller
-  // already holds it exclusively (`guard_held`: a MULTI/EXEC block containing one of them),
-  // builds a mutation (range deletions, counter resets, a db map record) and commits it
-  // through committer(), waiting for the outcome while it holds the whole store.
+  // Whole-database operations for callers off the io threads (tests, tools); each takes the
+  // db guard exclusively itself unless the caller holds it (`guard_held`), builds a mutation
+  // (range deletions, counter resets, a db map record) and commits it through committer(),
+  // waiting for the outcome while it holds the whole store. Connections use Build* instead.
   Status FlushDb(int logical_db, bool guard_held = false);
   Status FlushAll(bool guard_held = false);
   Status SwapDb(int a, int b, bool guard_held = false);
