@@ -20,8 +20,9 @@
 //   - done may run on the submitting thread before Submit returns (LocalCommitter) or later
 //     on another thread (replication): callers hold no std::mutex across a submit, and the
 //     key stripes and db gate they do hold are released from done (see lock_manager.h).
-//   - Callbacks run in submission order; a mutation submitted after another is applied
-//     after it.
+//   - Mutations are applied in submission order, and callbacks run in that order, except
+//     that a mutation refused before it entered the log (Code::kNotLeader) may be answered
+//     before earlier ones.
 //   - A commit may fail after the command ran: the submitter must withhold the replies of
 //     the commands in the mutation until done and fail exactly those on error.
 // Thread-safety: Submit is thread-safe.
@@ -67,6 +68,9 @@ struct MutationEffects {
 struct Mutation {
   rocksdb::WriteBatch batch;  // the replicated part
   MutationEffects effects;    // the local part
+  // Committer::Epoch() when the commands were evaluated: a replicated committer refuses a
+  // mutation evaluated under a leadership that has ended (its reads may be stale).
+  uint64_t epoch = 0;
 };
 
 class Committer {
@@ -74,6 +78,9 @@ class Committer {
   using Done = std::function<void(Status status, Mutation&& mutation)>;
   virtual ~Committer() = default;
   virtual void Submit(Mutation mutation, Done done) = 0;
+  // Changes whenever the right to evaluate writes is (re)gained (a new leadership); 0 for a
+  // local store. Read before evaluating, stored in Mutation::epoch.
+  virtual uint64_t Epoch() const { return 0; }
 
   // Submits and waits for the outcome. Never on an io thread (connections commit with
   // ExecBatch::CommitAsync); for tests, tools and Storage's own whole-store helpers.

@@ -174,7 +174,8 @@ void ForEachNonEmptySlot(rocksdb::DB* rdb, rocksdb::ColumnFamilyHandle* cf, uint
 
 }  // namespace
 
-Storage::Storage(StorageOptions options) : options_(std::move(options)), fsync_(options_.fsync) {
+Storage::Storage(StorageOptions options)
+    : options_(std::move(options)), fsync_(options_.fsync), decide_expiry_(options_.decide_expiry) {
   if (!options_.clock) options_.clock = SystemClockMs;
   for (int i = 0; i < kMaxDatabases; ++i) db_map_[i] = static_cast<uint8_t>(i);
   access_ = std::make_unique<std::atomic<uint64_t>[]>(kAccessSlots);
@@ -496,7 +497,7 @@ Status Storage::ReadPhysical(uint8_t db, std::string_view key, KeyRecord* out,
 }
 
 void Storage::NoteExpiredOnRead(uint8_t db, std::string_view key) {
-  if (!options_.decide_expiry) return;
+  if (!decide_expiry()) return;
   std::lock_guard<std::mutex> l(lazy_mu_);
   if (lazy_expired_.size() < 10000) lazy_expired_.emplace_back(db, std::string(key));
 }
@@ -527,6 +528,7 @@ int Storage::LogicalDbOf(uint8_t physical) const {
 Mutation Storage::BuildFlushDb(int logical_db) {
   uint8_t db = db_map_[logical_db];
   Mutation m;
+  m.epoch = committer()->Epoch();  // evaluated now, under this leadership
   for (auto* cf : {meta_cf(), sub_cf()}) {
     ForEachNonEmptySlot(db_.get(), cf, db, [&](uint16_t slot) {
       (void)m.batch.DeleteRange(cf, MetaKeyPrefix(slot, db), PrefixEnd(slot, db));
@@ -539,6 +541,7 @@ Mutation Storage::BuildFlushDb(int logical_db) {
 
 Mutation Storage::BuildFlushAll() {
   Mutation m;
+  m.epoch = committer()->Epoch();  // evaluated now, under this leadership
   const std::string low(1, '\0');
   (void)m.batch.DeleteRange(meta_cf(), low, std::string(1, '\x40'));
   (void)m.batch.DeleteRange(sub_cf(), low, std::string(1, '\x40'));
@@ -555,6 +558,7 @@ Mutation Storage::BuildSwapDb(int a, int b) {
   std::array<uint8_t, kMaxDatabases> map = db_map_;
   std::swap(map[a], map[b]);
   Mutation m;
+  m.epoch = committer()->Epoch();  // evaluated now, under this leadership
   (void)m.batch.Put(default_cf(), kDbMapKey,
                     std::string(reinterpret_cast<const char*>(map.data()), options_.databases));
   return m;
@@ -583,12 +587,14 @@ bool Storage::ExpireOne(uint8_t db, std::string_view key, uint64_t index_time, b
   // and every store applying the same mutations, through the committer.
   std::shared_lock<SharedGate> guard(db_guard_);
   auto lock = locks_.LockKey(db, key);
+  uint64_t epoch = committer()->Epoch();
   std::string raw;
   Metadata meta;
   rocksdb::Status st = db_->Get(rocksdb::ReadOptions(), meta_cf(), MetaKey(db, key), &raw);
   bool present = st.ok() && DecodeMetadata(raw, &meta, nullptr);
   if (!st.ok() && !st.IsNotFound()) return false;
   Mutation m;
+  m.epoch = epoch;
   bool expired = present && meta.ExpiredAt(NowMs());
   if (from_index && (!present || meta.expire_at_ms != index_time)) {
     (void)m.batch.Delete(expiry_cf(), ExpiryKey(index_time, db, key));  // stale index entry
@@ -614,7 +620,7 @@ bool Storage::ExpireOne(uint8_t db, std::string_view key, uint64_t index_time, b
 }
 
 size_t Storage::RunExpiryCycle(size_t max_keys) {
-  if (!options_.decide_expiry) return 0;  // only the store that accepts writes decides
+  if (!decide_expiry()) return 0;  // only the store that accepts writes decides
   size_t deleted = 0;
   std::vector<std::pair<uint8_t, std::string>> lazy;
   {
@@ -667,7 +673,8 @@ Txn::Txn(Storage* storage, int logical_db, TxnMode mode)
       logical_db_(logical_db),
       db_(storage->PhysicalDb(logical_db)),
       mode_(mode),
-      now_ms_(storage->NowMs()) {}
+      now_ms_(storage->NowMs()),
+      epoch_(storage->committer()->Epoch()) {}
 
 Txn::~Txn() {
   if (snapshot_ != nullptr) storage_->db()->ReleaseSnapshot(snapshot_);
@@ -860,6 +867,7 @@ Mutation Txn::TakeMutation() {
   }
   savepoint_set_ = false;
   Mutation m;
+  m.epoch = epoch_;
   if (!batch_) {
     deltas_.clear();
     expired_.clear();

@@ -141,6 +141,11 @@ class Storage {
   StorageStats& stats() { return stats_; }
   const StorageOptions& options() const { return options_; }
 
+  // Whether this store decides expiry (StorageOptions::decide_expiry): with replication,
+  // only while it leads its group.
+  bool decide_expiry() const { return decide_expiry_.load(std::memory_order_relaxed); }
+  void set_decide_expiry(bool on) { decide_expiry_.store(on, std::memory_order_relaxed); }
+
   FsyncPolicy fsync_policy() const { return fsync_.load(std::memory_order_relaxed); }
   void set_fsync_policy(FsyncPolicy p) { fsync_.store(p, std::memory_order_relaxed); }
 
@@ -228,6 +233,7 @@ class Storage {
   std::vector<rocksdb::ColumnFamilyHandle*> cfs_;
   std::shared_ptr<rocksdb::Cache> block_cache_;
   std::atomic<FsyncPolicy> fsync_;
+  std::atomic<bool> decide_expiry_;
   std::atomic<uint64_t> next_version_{0};
   LockManager locks_;  // before db_guard_, which wakes its parking lot
   SharedGate db_guard_{&locks_.parking()};
@@ -355,6 +361,7 @@ class Txn {
   bool touch_ = true;
   KeyEventSink* sink_ = nullptr;
   uint64_t now_ms_;
+  uint64_t epoch_;  // the committer's epoch when the transaction began (Mutation::epoch)
   const rocksdb::Snapshot* snapshot_ = nullptr;
   std::unique_ptr<rocksdb::WriteBatchWithIndex> batch_;  // created by the first write
   struct CounterDelta {

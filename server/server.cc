@@ -7,6 +7,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "cluster/slot.h"
 #include "datatypes/number.h"
 #include "server/commands/errors.h"
 #include "server/exec_batch.h"
@@ -139,6 +140,27 @@ Status Server::Start() {
   }
   if (acceptors_.empty()) return Status(Code::kInvalidArgument, "no bind address");
 
+  if (config_->GetBool("cluster-enabled")) {
+    cluster::ClusterNodeOptions co;
+    co.dir = so.dir;
+    std::string first_bind;
+    std::istringstream(config_->GetString("bind")) >> first_bind;
+    if (first_bind.starts_with("-")) first_bind = first_bind.substr(1);
+    co.bind = first_bind.empty() ? "127.0.0.1" : first_bind;
+    co.ip = config_->GetString("cluster-announce-ip");
+    if (co.ip.empty()) co.ip = co.bind == "0.0.0.0" || co.bind == "::" ? "127.0.0.1" : co.bind;
+    co.port = port_;
+    co.bus_port = static_cast<uint16_t>(config_->GetInt("cluster-port"));
+    co.node_timeout_ms = static_cast<uint32_t>(config_->GetInt("cluster-node-timeout"));
+    co.sync = so.fsync != FsyncPolicy::kNo;
+    auto node = cluster::ClusterNode::Start(co, storage_.get());
+    if (!node.ok()) return node.status();
+    cluster_ = std::move(node).value();
+    Log(LogLevel::kNotice, "Cluster node " + cluster_->node_id() + " (group " +
+                               std::to_string(cluster_->group()) + "), cluster bus on port " +
+                               std::to_string(cluster_->bus_port()));
+  }
+
   std::string pidfile = config_->GetString("pidfile");
   if (!pidfile.empty()) std::ofstream(pidfile) << getpid() << "\n";
 
@@ -229,6 +251,10 @@ void Server::StopAll() {
     acceptors_.clear();
     signals_.reset();
     io_contexts_.clear();  // destroys pending handlers and with them the connections
+  }
+  if (cluster_) {
+    cluster_->Stop();  // what is still in flight is answered as of unknown outcome
+    cluster_.reset();
   }
   if (storage_) {
     (void)storage_->SyncWal();
@@ -382,6 +408,37 @@ void Server::ExecTransaction(Client& client, resp::ReplyBuilder& reply) {
   (void)batch.EndAtomic();  // one mutation; a failure drops the replies (see Connection)
 }
 
+std::string Server::Redirect(const Client& client, const CommandSpec& spec,
+                             std::span<const std::string_view> argv) {
+  // Served by any node: commands that touch no data, and reads that need no key (DBSIZE,
+  // SCAN...: this node's applied state, as a Redis replica's), and keyed reads on a
+  // connection that sent READONLY. Everything else needs the group's leader.
+  if (spec.flags & kCmdNoStorage) return "";
+  bool write = spec.flags & kCmdWrite;
+  bool keyed = spec.first_key > 0 || spec.keys != nullptr;
+  if (!write && (!keyed || client.readonly)) return "";
+  if (cluster_->serving()) return "";
+  auto leader = cluster_->Leader();
+  if (!leader || leader->myself) return "CLUSTERDOWN The cluster is down";
+  auto keys = KeyPositions(spec, argv);
+  if (keys.empty()) return "READONLY You can't write against a read only replica.";
+  return "MOVED " + std::to_string(keel::cluster::KeySlot(argv[keys[0]])) + " " + leader->ip + ":" +
+         std::to_string(leader->port);
+}
+
+std::string Server::CommitErrorText(const Status& st) {
+  if (st.code() == Code::kNotLeader && cluster_) {
+    // Certainly not in the log: the client may retry at the leader.
+    auto leader = cluster_->Leader();
+    if (leader && !leader->myself) {
+      return "MOVED 0 " + leader->ip + ":" + std::to_string(leader->port);
+    }
+    return "CLUSTERDOWN The cluster is down";
+  }
+  if (st.code() == Code::kUnknownOutcome) return ErrorText(st, "");
+  return "ERR storage error: the write batch could not be committed";
+}
+
 std::vector<size_t> Server::StripesFor(CommandContext& ctx, int db) {
   std::vector<size_t> stripes;
   uint8_t pdb = storage_->PhysicalDb(db);
@@ -500,6 +557,13 @@ Server::Outcome Server::Execute(Client& client, std::span<const std::string_view
     return Outcome::kDone;
   }
   note_last(spec);
+  if (cluster_ && !client.in_exec) {
+    std::string redirect = Redirect(client, *spec, argv);
+    if (!redirect.empty()) {
+      reject(redirect, spec);
+      return Outcome::kDone;
+    }
+  }
   if (client.in_multi && !client.in_exec && !(spec->flags & kCmdTxnControl)) {
     if (spec->flags & kCmdNoMulti) {
       client.multi_error = true;

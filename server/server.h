@@ -23,6 +23,7 @@
 
 #include <boost/asio.hpp>
 
+#include "cluster/node/cluster_node.h"
 #include "datatypes/keyspace.h"
 #include "datatypes/storage.h"
 #include "resp/reply_builder.h"
@@ -83,6 +84,13 @@ class Server {
                   resp::ReplyBuilder& reply);
 
   Storage& storage() { return *storage_; }
+  // The node's replica group (null unless cluster-enabled).
+  cluster::ClusterNode* cluster() { return cluster_.get(); }
+  // The reply for a commit that failed with `st` (MOVED/CLUSTERDOWN, TIMEOUT, storage).
+  std::string CommitErrorText(const Status& st);
+  // In cluster mode: the redirection for a command this node cannot serve (empty: serve it).
+  std::string Redirect(const Client& client, const CommandSpec& spec,
+                       std::span<const std::string_view> argv);
   Config& config() { return *config_; }
   const CommandTable& commands() const { return commands_; }
   ServerStats& stats() { return stats_; }
@@ -150,6 +158,7 @@ class Server {
   std::unique_ptr<Config> config_;
   Clock clock_;
   std::unique_ptr<Storage> storage_;
+  std::unique_ptr<cluster::ClusterNode> cluster_;  // cluster-enabled only
   CommandTable commands_;
   ServerStats stats_;
   keys::ScanCursors scan_cursors_;

@@ -41,12 +41,15 @@ std::string GroupHost::AppliedKey(GroupId group) {
 
 uint64_t GroupHost::AppliedIndex(Storage& storage, GroupId group) {
   std::string v;
-  if (!storage.db()->Get(rocksdb::ReadOptions(), storage.default_cf(), AppliedKey(group), &v).ok() ||
+  if (!storage.db()
+           ->Get(rocksdb::ReadOptions(), storage.default_cf(), AppliedKey(group), &v)
+           .ok() ||
       v.size() != 8) {
     return 0;
   }
   uint64_t index = 0;
-  for (int i = 7; i >= 0; --i) index = (index << 8) | static_cast<unsigned char>(v[static_cast<size_t>(i)]);
+  for (int i = 7; i >= 0; --i)
+    index = (index << 8) | static_cast<unsigned char>(v[static_cast<size_t>(i)]);
   return index;
 }
 
@@ -125,6 +128,15 @@ void GroupHost::Propose(Mutation mutation, Committer::Done done) {
   done(keel::Status(Code::kNotLeader, "0"), std::move(mutation));
 }
 
+void GroupHost::RunOnHost(std::function<void(PaxosNode&)> fn) {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (stopping_) return;
+    host_tasks_.push_back(std::move(fn));
+  }
+  cv_.notify_one();
+}
+
 GroupHost::State GroupHost::state() const {
   std::lock_guard<std::mutex> l(mu_);
   return state_;
@@ -139,6 +151,21 @@ void GroupHost::PublishStatus() {
   s.applied = node_->applied_index();
   s.last_index = node_->last_index();
   s.ballot = node_->promised();
+  s.membership = node_->membership();
+  if (s.role == Role::kLeader) {
+    for (auto* ids : {&s.membership.voters, &s.membership.learners}) {
+      for (ReplicaId id : *ids) {
+        if (auto m = node_->MatchIndex(id)) s.match[id] = *m;
+      }
+    }
+    if (s.leader_ready && s.applied >= s.commit && serving_ballot_ != s.ballot) {
+      serving_ballot_ = s.ballot;
+      ++epoch_;
+      epoch_atomic_.store(epoch_, std::memory_order_release);
+    }
+  }
+  s.serving = s.role == Role::kLeader && serving_ballot_ == s.ballot && !broken_;
+  s.epoch = epoch_;
   std::lock_guard<std::mutex> l(mu_);
   s.applied = std::max(s.applied, state_.applied);
   state_ = s;
@@ -149,15 +176,20 @@ void GroupHost::Run() {
   auto next_tick = Clock::now() + tick;
   std::deque<Message> inbox;
   std::deque<Submitted> proposals;
+  std::vector<std::function<void(PaxosNode&)>> tasks;
   while (true) {
     {
       std::unique_lock<std::mutex> l(mu_);
-      cv_.wait_until(l, next_tick,
-                     [this] { return stopping_ || !inbox_.empty() || !proposals_.empty(); });
+      cv_.wait_until(l, next_tick, [this] {
+        return stopping_ || !inbox_.empty() || !proposals_.empty() || !host_tasks_.empty();
+      });
       if (stopping_) return;
       inbox.swap(inbox_);
       proposals.swap(proposals_);
+      tasks.swap(host_tasks_);
     }
+    for (auto& task : tasks) task(*node_);
+    tasks.clear();
     bool due = Clock::now() >= next_tick;
     if (due) next_tick += tick;
     if (Clock::now() > next_tick + 10 * tick) next_tick = Clock::now() + tick;  // after a stall
@@ -175,10 +207,18 @@ void GroupHost::Cycle(std::deque<Message>& inbox, std::deque<Submitted>& proposa
              std::move(s.mutation));
       continue;
     }
+    if (s.mutation.epoch != epoch_ || serving_ballot_ != node_->promised() ||
+        node_->role() != Role::kLeader) {
+      // Evaluated under another leadership (or none): certainly not in the log.
+      if (node_->role() != Role::kLeader) FailPending(keel::Status(Code::kUnknownOutcome));
+      s.done(keel::Status(Code::kNotLeader, std::to_string(node_->leader())),
+             std::move(s.mutation));
+      continue;
+    }
     ProposeResult r = node_->Propose(s.mutation.batch.Data());
     if (r.status == replication::Status::kOk) {
-      pending_.push_back(Pending{r.index, node_->promised(), std::move(s.mutation),
-                                 std::move(s.done)});
+      pending_.push_back(
+          Pending{r.index, node_->promised(), std::move(s.mutation), std::move(s.done)});
       continue;
     }
     // Certainly not in the log. Earlier proposals still in flight are decided first, so

@@ -32,6 +32,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -52,10 +53,10 @@ namespace keel::replication {
 
 struct GroupHostOptions {
   GroupId group = 1;
-  Config paxos;                       // paxos.id is this replica
-  uint32_t tick_ms = 30;              // one logical tick; election after paxos.election_ticks
-  bool sync = true;                   // fsync each Ready's log write (appendfsync != no)
-  std::vector<ReplicaId> bootstrap;   // founding voters, if this replica founds the group
+  Config paxos;                      // paxos.id is this replica
+  uint32_t tick_ms = 30;             // one logical tick; election after paxos.election_ticks
+  bool sync = true;                  // fsync each Ready's log write (appendfsync != no)
+  std::vector<ReplicaId> bootstrap;  // founding voters, if this replica founds the group
 };
 
 class GroupHost {
@@ -73,6 +74,9 @@ class GroupHost {
 
   // A message for this replica, from the transport. Thread-safe.
   void Deliver(Message m);
+  // Runs `fn` on the host thread at the start of the next cycle, with the core (membership
+  // changes, campaigns, leadership transfer). Thread-safe; dropped once stopping.
+  void RunOnHost(std::function<void(PaxosNode&)> fn);
   // Proposes a mutation (see the outcomes above). Thread-safe.
   void Propose(Mutation mutation, Committer::Done done);
 
@@ -85,8 +89,17 @@ class GroupHost {
     uint64_t applied = 0;
     uint64_t last_index = 0;
     Ballot ballot;
+    // A leader that has applied everything up to its own first entry: it may evaluate
+    // commands. `epoch` changes every time this starts being true; a mutation evaluated
+    // under one epoch is refused under another (Mutation::epoch).
+    bool serving = false;
+    uint64_t epoch = 0;
+    Membership membership;
+    std::map<ReplicaId, uint64_t> match;  // leader only: each member's match index
   };
   State state() const;
+  // State::epoch, without a lock (read by every transaction).
+  uint64_t epoch() const { return epoch_atomic_.load(std::memory_order_acquire); }
   ReplicaId id() const { return options_.paxos.id; }
 
   // The applied index recorded in `storage` for `group` (0 if none).
@@ -119,13 +132,17 @@ class GroupHost {
   Transport* transport_;
   std::unique_ptr<PaxosNode> node_;
   std::deque<Pending> pending_;  // proposed here, in index order, awaiting their slot
-  bool broken_ = false;          // the state machine failed to apply a chosen entry
+  Ballot serving_ballot_;        // the ballot under which this replica last started serving
+  uint64_t epoch_ = 0;
+  std::atomic<uint64_t> epoch_atomic_{0};
+  bool broken_ = false;  // the state machine failed to apply a chosen entry
 
   mutable std::mutex mu_;
   std::condition_variable cv_;
   bool stopping_ = false;
   std::deque<Message> inbox_;
   std::deque<Submitted> proposals_;
+  std::vector<std::function<void(PaxosNode&)>> host_tasks_;
   State state_;
   std::thread thread_;
 };
@@ -137,6 +154,7 @@ class PaxosCommitter final : public Committer {
   void Submit(Mutation mutation, Done done) override {
     host_->Propose(std::move(mutation), std::move(done));
   }
+  uint64_t Epoch() const override { return host_->epoch(); }
 
  private:
   GroupHost* host_;

@@ -54,6 +54,26 @@ bool LogStore::Exists(GroupId group) {
   return db_->Get(rocksdb::ReadOptions(), prefix, &value).ok();
 }
 
+Status LogStore::Erase(GroupId group) {
+  rocksdb::WriteBatch batch;
+  batch.DeleteRange(GroupKey(group, '\0'), GroupKey(group + 1, '\0'));
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  return db_->Write(wo, &batch).ok() ? Status::kOk : Status::kUnavailable;
+}
+
+std::string LogStore::GetNodeRecord(const std::string& name) {
+  std::string value;
+  if (!db_->Get(rocksdb::ReadOptions(), "n" + name, &value).ok()) return "";
+  return value;
+}
+
+Status LogStore::PutNodeRecord(const std::string& name, const std::string& value) {
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  return db_->Put(wo, "n" + name, value).ok() ? Status::kOk : Status::kUnavailable;
+}
+
 Status LogStore::Load(GroupId group, uint64_t applied, PersistentState* out) {
   *out = PersistentState();
   std::string value;

@@ -6,6 +6,8 @@
 //   'g' u64 group 'h'            -> HardState     (replication/codec.h)
 //   'g' u64 group 's'            -> SnapshotMeta
 //   'g' u64 group 'e' u64 index  -> Entry
+//   'n' name                     -> the node's own records (identity, group membership;
+//                                   cluster/node/cluster_node.h), written synced
 // A Ready cycle's hard state and entries are one WriteBatch, written with sync unless the
 // caller's fsync policy says otherwise. The state machine's applied index is not here: it
 // lives in the data store, written in the same batch as the data it applies (see
@@ -43,6 +45,12 @@ class LogStore {
 
   // Whether anything of `group` is stored.
   bool Exists(GroupId group);
+  // Deletes everything of `group` (a node leaving a group it was alone in).
+  Status Erase(GroupId group);
+
+  // The node's own named records (empty string if absent).
+  std::string GetNodeRecord(const std::string& name);
+  Status PutNodeRecord(const std::string& name, const std::string& value);
 
  private:
   explicit LogStore(std::unique_ptr<rocksdb::DB> db) : db_(std::move(db)) {}

@@ -128,6 +128,9 @@ void Select(CommandContext& c) {
   auto v = ToInt64(c.argv[1]);
   if (!v) return c.Error(Code::kNotInteger);
   if (*v < 0 || *v >= c.server.storage().databases()) return c.Error(Code::kInvalidDbIndex);
+  if (c.server.cluster() != nullptr && *v != 0) {
+    return c.ErrorText("ERR SELECT is not allowed in cluster mode");
+  }
   c.client.db = static_cast<int>(*v);
   c.client.db_shared.store(c.client.db, std::memory_order_relaxed);
   c.reply.Ok();

@@ -567,6 +567,41 @@ std::string InfoSection(CommandContext& c, std::string_view section) {
     num("reply_buffer_expands", 0);
     num("rocksdb_block_cache_hits", s.observer().block_cache_hits());
     num("rocksdb_block_cache_misses", s.observer().block_cache_misses());
+  } else if (section == "replication" && s.cluster() != nullptr) {
+    // The replica group: the role, the leader, and each replica's match index and lag (in
+    // log entries); offsets are log indexes.
+    o += "# Replication\r\n";
+    auto* n = s.cluster();
+    auto state = n->state();
+    auto nodes = n->Nodes();
+    bool leader = state.role == replication::Role::kLeader;
+    line("role", leader ? "master" : "slave");
+    if (leader) {
+      num("connected_slaves", static_cast<int64_t>(nodes.size() > 0 ? nodes.size() - 1 : 0));
+      int i = 0;
+      for (auto& x : nodes) {
+        if (x.myself) continue;
+        line("slave" + std::to_string(i++),
+             "ip=" + x.ip + ",port=" + std::to_string(x.port) +
+                 ",state=online,offset=" + std::to_string(x.match) +
+                 ",lag=" + std::to_string(state.applied > x.match ? state.applied - x.match : 0) +
+                 ",node_id=" + x.node_id + (x.voter ? ",voter=1" : ",voter=0"));
+      }
+    } else {
+      auto l = n->Leader();
+      line("master_host", l ? l->ip : "?");
+      num("master_port", l ? l->port : 0);
+      line("master_link_status", l ? "up" : "down");
+      num("slave_repl_offset", static_cast<int64_t>(state.applied));
+      num("slave_read_only", 1);
+      num("connected_slaves", 0);
+    }
+    num("master_repl_offset", static_cast<int64_t>(state.applied));
+    line("keel_paxos_role", replication::RoleName(state.role));
+    num("keel_paxos_ballot", static_cast<int64_t>(state.ballot.round));
+    num("keel_paxos_commit_index", static_cast<int64_t>(state.commit));
+    num("keel_paxos_applied_index", static_cast<int64_t>(state.applied));
+    num("keel_paxos_last_index", static_cast<int64_t>(state.last_index));
   } else if (section == "replication") {
     o += "# Replication\r\n";
     line("role", "master");
@@ -637,7 +672,7 @@ std::string InfoSection(CommandContext& c, std::string_view section) {
     }
   } else if (section == "cluster") {
     o += "# Cluster\r\n";
-    num("cluster_enabled", 0);
+    num("cluster_enabled", s.cluster() != nullptr ? 1 : 0);
   } else if (section == "keyspace") {
     o += "# Keyspace\r\n";
     for (int db = 0; db < st.databases(); ++db) {

@@ -125,6 +125,7 @@ CommandTable::CommandTable() {
   RegisterPubSubCommands(&commands_);
   RegisterTransactionCommands(&commands_);
   RegisterIntrospectionCommands(&commands_);
+  RegisterClusterCommands(&commands_);
   std::sort(commands_.begin(), commands_.end(),
             [](const CommandSpec& a, const CommandSpec& b) { return a.name < b.name; });
   size_t id = 0;

@@ -43,6 +43,7 @@ void RegisterListCommands(std::vector<CommandSpec>* out);         // server/comm
 void RegisterStreamCommands(std::vector<CommandSpec>* out);       // server/commands/cmd_stream.cc
 void RegisterPubSubCommands(std::vector<CommandSpec>* out);       // server/commands/cmd_pubsub.cc
 void RegisterTransactionCommands(std::vector<CommandSpec>* out);  // server/commands/cmd_multi.cc
+void RegisterClusterCommands(std::vector<CommandSpec>* out);      // server/commands/cmd_cluster.cc
 void RegisterIntrospectionCommands(
     std::vector<CommandSpec>* out);  // server/commands/cmd_introspection.cc
 

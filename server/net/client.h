@@ -42,6 +42,7 @@ struct Client {
   bool in_pubsub() const { return subscriptions() + shard_channels.size() > 0; }
 
   // MULTI/EXEC state (io thread only).
+  bool readonly = false;  // READONLY: reads may be served by a follower (cluster mode)
   bool in_multi = false;
   bool in_exec = false;
   bool multi_error = false;  // a command failed to queue: EXEC aborts

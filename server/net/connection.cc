@@ -431,7 +431,7 @@ void Connection::OnBatchCommitted(Status st, ExecBatch::Events&& effects, size_t
     LogRateLimited(LogLevel::kWarning, "write-batch-commit",
                    "Write batch commit failed: " + st.detail());
     out_.resize(std::min(reply_start, out_.size()));
-    reply_.Error("ERR storage error: the write batch could not be committed");
+    reply_.Error(server_.CommitErrorText(st));
     close_after_write_ = true;
     if (client_.exec_resume) {
       // A piece of an exclusive EXEC block failed: the rest does not run; its locks go.
