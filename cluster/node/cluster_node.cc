@@ -200,8 +200,9 @@ void ClusterNode::Refresh() {
   if (s.serving) {
     std::string want = RecordValue();
     std::string have;
-    bool ok = storage_->db()->Get(rocksdb::ReadOptions(), storage_->default_cf(),
-                                  RecordKey(replica_), &have).ok();
+    bool ok = storage_->db()
+                  ->Get(rocksdb::ReadOptions(), storage_->default_cf(), RecordKey(replica_), &have)
+                  .ok();
     if (!ok || have != want) (void)WriteRecord(replica_, want);
   }
 }
@@ -262,7 +263,8 @@ std::vector<NodeInfo> ClusterNode::Nodes() const {
 Result<ProposeResult> ClusterNode::OnHost(std::function<ProposeResult(PaxosNode&)> fn) {
   auto promise = std::make_shared<std::promise<ProposeResult>>();
   auto future = promise->get_future();
-  host_.load()->RunOnHost([promise, fn = std::move(fn)](PaxosNode& n) { promise->set_value(fn(n)); });
+  host_.load()->RunOnHost(
+      [promise, fn = std::move(fn)](PaxosNode& n) { promise->set_value(fn(n)); });
   if (future.wait_for(2s) != std::future_status::ready) {
     return Status(Code::kInvalidArgument, "the replica group did not answer in time");
   }
@@ -273,7 +275,8 @@ Status ClusterNode::Meet(const std::string& ip, uint16_t port, uint16_t bus_port
   if (!serving()) return Status(Code::kInvalidArgument, "CLUSTER MEET must be sent to the leader");
   if (bus_port == 0) bus_port = static_cast<uint16_t>(port + 10000);
   std::ostringstream req;
-  req << "MEET1 " << group_.load() << " " << replica_ << " " << options_.ip << " " << this->bus_port();
+  req << "MEET1 " << group_.load() << " " << replica_ << " " << options_.ip << " "
+      << this->bus_port();
   auto reply = bus_->Request(ip, bus_port, req.str(), 3s);
   if (!reply.ok()) {
     return Status(Code::kInvalidArgument, "no Keel node answered at " + ip + ":" +
@@ -286,8 +289,8 @@ Status ClusterNode::Meet(const std::string& ip, uint16_t port, uint16_t bus_port
   if (verdict != "OK") {
     std::string why;
     std::getline(in, why);
-    return Status(Code::kInvalidArgument, "the node at " + ip + ":" + std::to_string(port) +
-                                              " refused to join:" + why);
+    return Status(Code::kInvalidArgument,
+                  "the node at " + ip + ":" + std::to_string(port) + " refused to join:" + why);
   }
   std::string node_id;
   uint16_t their_port = 0, their_bus = 0;
@@ -311,9 +314,12 @@ Status ClusterNode::Meet(const std::string& ip, uint16_t port, uint16_t bus_port
 Status ClusterNode::Forget(const std::string& node_id) {
   if (node_id.size() != 40) return Status(Code::kInvalidArgument, "Unknown node " + node_id);
   ReplicaId replica = ReplicaOf(node_id);
-  if (replica == replica_) return Status(Code::kInvalidArgument, "I tried hard but I can't forget myself...");
-  if (!state().membership.IsMember(replica)) return Status(Code::kInvalidArgument, "Unknown node " + node_id);
-  if (!serving()) return Status(Code::kInvalidArgument, "CLUSTER FORGET must be sent to the leader");
+  if (replica == replica_)
+    return Status(Code::kInvalidArgument, "I tried hard but I can't forget myself...");
+  if (!state().membership.IsMember(replica))
+    return Status(Code::kInvalidArgument, "Unknown node " + node_id);
+  if (!serving())
+    return Status(Code::kInvalidArgument, "CLUSTER FORGET must be sent to the leader");
   auto r = OnHost([replica](PaxosNode& n) { return n.ProposeRemoveMember(replica); });
   if (!r.ok()) return r.status();
   if (r->status != replication::Status::kOk) {
@@ -343,9 +349,10 @@ std::string ClusterNode::OnRequest(const replication::TcpTransport::Hello& from,
   ReplicaId leader = 0;
   uint16_t leader_bus = 0;
   in >> verb >> group >> leader >> leader_ip >> leader_bus;
-  if (verb != "MEET1" || !in || group == 0 || leader != from.replica) return "ERR malformed request";
-  std::string ok = "OK " + node_id_ + " " + std::to_string(options_.port) + " " +
-                   std::to_string(bus_port());
+  if (verb != "MEET1" || !in || group == 0 || leader != from.replica)
+    return "ERR malformed request";
+  std::string ok =
+      "OK " + node_id_ + " " + std::to_string(options_.port) + " " + std::to_string(bus_port());
   if (group == group_.load()) return ok;  // already a member (a repeated MEET)
   GroupHost::State s = state();
   if (s.membership.voters != std::vector<ReplicaId>{replica_} || !s.membership.learners.empty()) {

@@ -50,13 +50,13 @@ using replication::GroupId;
 using replication::ReplicaId;
 
 struct ClusterNodeOptions {
-  std::string dir;                // the data directory; the Paxos log lives in dir/paxos
-  std::string ip = "127.0.0.1";   // the address announced to clients and peers
-  std::string bind = "127.0.0.1"; // where the bus listens
-  uint16_t port = 6379;           // the client port
-  uint16_t bus_port = 0;          // 0: port + 10000
-  uint32_t node_timeout_ms = 300; // election timeout (a tick is a tenth of it)
-  bool sync = true;               // fsync the log (appendfsync != no)
+  std::string dir;                 // the data directory; the Paxos log lives in dir/paxos
+  std::string ip = "127.0.0.1";    // the address announced to clients and peers
+  std::string bind = "127.0.0.1";  // where the bus listens
+  uint16_t port = 6379;            // the client port
+  uint16_t bus_port = 0;           // 0: port + 10000
+  uint32_t node_timeout_ms = 300;  // election timeout (a tick is a tenth of it)
+  bool sync = true;                // fsync the log (appendfsync != no)
 };
 
 struct NodeInfo {

@@ -381,7 +381,8 @@ void TcpTransport::Send(GroupId group, const Message& m) {
   PutU64(&body, group);
   body += EncodeMessage(m);
   if (body.size() + 1 > kMaxFrameBytes) return;  // never sent; the core sends smaller batches
-  asio::post(impl_->io, [impl = impl_.get(), to = m.to, frame = EncodeFrame(FrameKind::kPaxos, body)]() mutable {
+  asio::post(impl_->io, [impl = impl_.get(), to = m.to,
+                         frame = EncodeFrame(FrameKind::kPaxos, body)]() mutable {
     impl->Enqueue(to, std::move(frame));
   });
 }
@@ -415,7 +416,8 @@ keel::Result<std::string> TcpTransport::Request(const std::string& host, uint16_
     FrameKind kind = FrameKind::kHello;
     std::string_view frame_body;
     size_t used;
-    if (!FrameReader::Next(in, &kind, &frame_body, &used) || (used > 0 && kind != FrameKind::kReply)) {
+    if (!FrameReader::Next(in, &kind, &frame_body, &used) ||
+        (used > 0 && kind != FrameKind::kReply)) {
       outcome = keel::Status(Code::kInvalidArgument, "not a Keel cluster bus");
       return;
     }

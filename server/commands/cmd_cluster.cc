@@ -205,8 +205,8 @@ void ClusterMeet(CommandContext& c) {
   if (!port || *port <= 0 || *port > 65535 || !bus || *bus < 0 || *bus > 65535) {
     return c.ErrorText("ERR Invalid base port specified: " + std::string(c.argv[3]));
   }
-  Status st = n->Meet(std::string(c.argv[2]), static_cast<uint16_t>(*port),
-                      static_cast<uint16_t>(*bus));
+  Status st =
+      n->Meet(std::string(c.argv[2]), static_cast<uint16_t>(*port), static_cast<uint16_t>(*bus));
   if (!st.ok()) return c.ErrorText("ERR " + st.detail());
   c.reply.Ok();
 }
@@ -321,27 +321,38 @@ CommandSpec Sub(std::string_view name, int arity, CommandHandler handler, std::s
 }  // namespace
 
 void RegisterClusterCommands(std::vector<CommandSpec>* out) {
-  out->push_back({.name = "cluster",
-                  .arity = -2,
-                  .flags = kCmdNoStorage,
-                  .group = "cluster",
-                  .summary = "A container for cluster commands",
-                  .since = "3.0.0",
-                  .complexity = "Depends on subcommand.",
-                  .acl = "@slow",
-                  .subcommands = {
-                      Sub("cluster|info", 2, ClusterInfo, "Provides info about Redis Cluster node state", "O(1)"),
-                      Sub("cluster|myid", 2, ClusterMyId, "Return the node id", "O(1)"),
-                      Sub("cluster|slots", 2, ClusterSlots, "Get array of Cluster slot to node mappings", "O(N) where N is the total number of Cluster nodes"),
-                      Sub("cluster|shards", 2, ClusterShards, "Get array of cluster slots to node mappings", "O(N) where N is the total number of cluster nodes"),
-                      Sub("cluster|nodes", 2, ClusterNodes, "Get Cluster config for the node", "O(N) where N is the total number of Cluster nodes"),
-                      Sub("cluster|keyslot", 3, ClusterKeySlot, "Returns the hash slot of the specified key", "O(N) where N is the number of bytes in the key"),
-                      Sub("cluster|countkeysinslot", 3, ClusterCountKeysInSlot, "Return the number of local keys in the specified hash slot", "O(1)"),
-                      Sub("cluster|getkeysinslot", 4, ClusterGetKeysInSlot, "Return local key names in the specified hash slot", "O(log(N)) where N is the number of requested keys"),
-                      Sub("cluster|meet", -4, ClusterMeet, "Force a node cluster to handshake with another node", "O(1)"),
-                      Sub("cluster|forget", 3, ClusterForget, "Remove a node from the nodes table", "O(1)"),
-                      Sub("cluster|failover", -2, ClusterFailover, "Forces a replica to perform a manual failover of its master.", "O(1)"),
-                  }});
+  out->push_back(
+      {.name = "cluster",
+       .arity = -2,
+       .flags = kCmdNoStorage,
+       .group = "cluster",
+       .summary = "A container for cluster commands",
+       .since = "3.0.0",
+       .complexity = "Depends on subcommand.",
+       .acl = "@slow",
+       .subcommands = {
+           Sub("cluster|info", 2, ClusterInfo, "Provides info about Redis Cluster node state",
+               "O(1)"),
+           Sub("cluster|myid", 2, ClusterMyId, "Return the node id", "O(1)"),
+           Sub("cluster|slots", 2, ClusterSlots, "Get array of Cluster slot to node mappings",
+               "O(N) where N is the total number of Cluster nodes"),
+           Sub("cluster|shards", 2, ClusterShards, "Get array of cluster slots to node mappings",
+               "O(N) where N is the total number of cluster nodes"),
+           Sub("cluster|nodes", 2, ClusterNodes, "Get Cluster config for the node",
+               "O(N) where N is the total number of Cluster nodes"),
+           Sub("cluster|keyslot", 3, ClusterKeySlot, "Returns the hash slot of the specified key",
+               "O(N) where N is the number of bytes in the key"),
+           Sub("cluster|countkeysinslot", 3, ClusterCountKeysInSlot,
+               "Return the number of local keys in the specified hash slot", "O(1)"),
+           Sub("cluster|getkeysinslot", 4, ClusterGetKeysInSlot,
+               "Return local key names in the specified hash slot",
+               "O(log(N)) where N is the number of requested keys"),
+           Sub("cluster|meet", -4, ClusterMeet,
+               "Force a node cluster to handshake with another node", "O(1)"),
+           Sub("cluster|forget", 3, ClusterForget, "Remove a node from the nodes table", "O(1)"),
+           Sub("cluster|failover", -2, ClusterFailover,
+               "Forces a replica to perform a manual failover of its master.", "O(1)"),
+       }});
   out->push_back({.name = "readonly",
                   .arity = 1,
                   .flags = kLocal | kCmdFast,
@@ -374,7 +385,8 @@ void RegisterClusterCommands(std::vector<CommandSpec>* out) {
                   .flags = kLocal | kCmdNoScript,
                   .handler = Wait,
                   .group = "generic",
-                  .summary = "Wait for the synchronous replication of all the write commands sent in the context of the current connection",
+                  .summary = "Wait for the synchronous replication of all the write commands sent "
+                             "in the context of the current connection",
                   .since = "3.0.0",
                   .complexity = "O(1)",
                   .acl = "@slow @connection"});
