@@ -576,6 +576,16 @@ Server::Outcome Server::Execute(Client& client, std::span<const std::string_view
     return Outcome::kDone;
   }
 
+  // Linearizable reads: on the leader, a read (or an EXEC, whose block may read) runs only
+  // behind a quorum confirmation requested after its bytes arrived (one per input burst).
+  if (cluster_ && !client.in_exec && !client.readonly &&
+      client.read_barrier_burst != client.read_burst &&
+      ((!(spec->flags & kCmdWrite) && !(spec->flags & kCmdNoStorage)) ||
+       (spec->name == "exec" && client.in_multi)) &&
+      cluster_->serving()) {
+    return Outcome::kWaitRead;
+  }
+
   // Commit points. Some commands need the client's pending writes applied before they run:
   // keyless reads (DBSIZE, KEYS, SCAN, INFO... see committed data), EXEC (locks its keys
   // from an empty batch), whole-store commands, and a write that cannot join the batch (full,

@@ -79,7 +79,9 @@ class Server {
   // kWaitLocks: runs and replies nothing because a lock it needs is held elsewhere and the
   // client's batch is empty; the connection parks in the lock manager's ParkingLot (with
   // ExecBatch::wait_generation()) and runs the same command again when woken.
-  enum class Outcome : uint8_t { kDone, kCommitFirst, kWaitLocks };
+  // kWaitRead (cluster leader): a read that needs a read barrier newer than its input; the
+  // connection asks ClusterNode::ReadIndex and runs it again once confirmed.
+  enum class Outcome : uint8_t { kDone, kCommitFirst, kWaitLocks, kWaitRead };
   Outcome Execute(Client& client, std::span<const std::string_view> argv,
                   resp::ReplyBuilder& reply);
 

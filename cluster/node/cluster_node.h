@@ -85,7 +85,12 @@ class ClusterNode {
   uint16_t bus_port() const;
   replication::GroupHost::State state() const;
   // Whether this node leads and may evaluate commands.
-  bool serving() const { return state().serving; }
+  bool serving() const {
+    auto* host = host_.load();
+    return host != nullptr && host->serving();
+  }
+  // A linearizable read barrier on the leader (GroupHost::ReadIndex).
+  void ReadIndex(std::function<void(Status)> done) { host_.load()->ReadIndex(std::move(done)); }
   // The leader as far as this node knows (nullopt: none known, or its address unknown).
   std::optional<NodeInfo> Leader() const;
   // Every member, the leader first, then by replica id.

@@ -104,6 +104,13 @@ void GroupHost::Stop() {
   }
   FailPending(keel::Status(Code::kUnknownOutcome));
   for (auto& s : left) s.done(keel::Status(Code::kNotLeader, "0"), std::move(s.mutation));
+  std::vector<std::function<void(keel::Status)>> reads;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    reads.swap(reads_in_);
+  }
+  for (auto& done : reads) done(keel::Status(Code::kNotLeader, "0"));
+  if (node_) FailReads();
 }
 
 void GroupHost::Deliver(Message m) {
@@ -126,6 +133,26 @@ void GroupHost::Propose(Mutation mutation, Committer::Done done) {
     }
   }
   done(keel::Status(Code::kNotLeader, "0"), std::move(mutation));
+}
+
+void GroupHost::ReadIndex(std::function<void(keel::Status)> done) {
+  {
+    std::unique_lock<std::mutex> l(mu_);
+    if (!stopping_) {
+      reads_in_.push_back(std::move(done));
+      l.unlock();
+      cv_.notify_one();
+      return;
+    }
+  }
+  done(keel::Status(Code::kNotLeader, "0"));
+}
+
+void GroupHost::FailReads() {
+  auto reads = std::move(reads_);
+  reads_.clear();
+  for (auto& [context, done] : reads)
+    done(keel::Status(Code::kNotLeader, std::to_string(node_->leader())));
 }
 
 void GroupHost::RunOnHost(std::function<void(PaxosNode&)> fn) {
@@ -166,6 +193,7 @@ void GroupHost::PublishStatus() {
   }
   s.serving = s.role == Role::kLeader && serving_ballot_ == s.ballot && !broken_;
   s.epoch = epoch_;
+  serving_atomic_.store(s.serving, std::memory_order_release);
   std::lock_guard<std::mutex> l(mu_);
   s.applied = std::max(s.applied, state_.applied);
   state_ = s;
@@ -177,17 +205,29 @@ void GroupHost::Run() {
   std::deque<Message> inbox;
   std::deque<Submitted> proposals;
   std::vector<std::function<void(PaxosNode&)>> tasks;
+  std::vector<std::function<void(keel::Status)>> reads;
   while (true) {
     {
       std::unique_lock<std::mutex> l(mu_);
       cv_.wait_until(l, next_tick, [this] {
-        return stopping_ || !inbox_.empty() || !proposals_.empty() || !host_tasks_.empty();
+        return stopping_ || !inbox_.empty() || !proposals_.empty() || !host_tasks_.empty() ||
+               !reads_in_.empty();
       });
       if (stopping_) return;
       inbox.swap(inbox_);
       proposals.swap(proposals_);
       tasks.swap(host_tasks_);
+      reads.swap(reads_in_);
     }
+    for (auto& done : reads) {
+      std::string context = std::to_string(++read_seq_);
+      if (node_->ReadIndex(context) != replication::Status::kOk) {
+        done(keel::Status(Code::kNotLeader, std::to_string(node_->leader())));
+        continue;
+      }
+      reads_[context] = std::move(done);
+    }
+    reads.clear();
     for (auto& task : tasks) task(*node_);
     tasks.clear();
     bool due = Clock::now() >= next_tick;
@@ -252,9 +292,18 @@ void GroupHost::ProcessReady(Ready& ready) {
   // (which may need the db gate exclusively) is applied.
   if (ready.soft_state && ready.soft_state->role != Role::kLeader) {
     FailPending(keel::Status(Code::kUnknownOutcome));
+    FailReads();  // the core drops them: the readers ask again (elsewhere)
   }
   // 4. Apply.
   for (const Entry& e : ready.committed_entries) ApplyEntry(e);
+  // 5. Reads confirmed, with their index applied.
+  for (const ReadState& rs : ready.read_states) {
+    auto it = reads_.find(rs.context);
+    if (it == reads_.end()) continue;
+    auto done = std::move(it->second);
+    reads_.erase(it);
+    done(keel::Status::Ok());
+  }
 }
 
 void GroupHost::ApplyEntry(const Entry& e) {

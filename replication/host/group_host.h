@@ -79,6 +79,11 @@ class GroupHost {
   void RunOnHost(std::function<void(PaxosNode&)> fn);
   // Proposes a mutation (see the outcomes above). Thread-safe.
   void Propose(Mutation mutation, Committer::Done done);
+  // A linearizable read barrier: done(ok) once a quorum confirmed this replica still leads
+  // after the call and the store has applied everything committed before it (one
+  // confirmation round serves every read requested meanwhile; no log write). Fails with
+  // kNotLeader if leadership is lost first. Thread-safe; done runs on the host thread.
+  void ReadIndex(std::function<void(keel::Status)> done);
 
   // A snapshot of the core's state, refreshed after every cycle. Thread-safe.
   struct State {
@@ -100,6 +105,8 @@ class GroupHost {
   State state() const;
   // State::epoch, without a lock (read by every transaction).
   uint64_t epoch() const { return epoch_atomic_.load(std::memory_order_acquire); }
+  // State::serving, without a lock.
+  bool serving() const { return serving_atomic_.load(std::memory_order_acquire); }
   ReplicaId id() const { return options_.paxos.id; }
 
   // The applied index recorded in `storage` for `group` (0 if none).
@@ -135,6 +142,7 @@ class GroupHost {
   Ballot serving_ballot_;        // the ballot under which this replica last started serving
   uint64_t epoch_ = 0;
   std::atomic<uint64_t> epoch_atomic_{0};
+  std::atomic<bool> serving_atomic_{false};
   bool broken_ = false;  // the state machine failed to apply a chosen entry
 
   mutable std::mutex mu_;
@@ -143,6 +151,10 @@ class GroupHost {
   std::deque<Message> inbox_;
   std::deque<Submitted> proposals_;
   std::vector<std::function<void(PaxosNode&)>> host_tasks_;
+  std::vector<std::function<void(keel::Status)>> reads_in_;
+  std::map<std::string, std::function<void(keel::Status)>> reads_;  // host thread: by context
+  uint64_t read_seq_ = 0;
+  void FailReads();
   State state_;
   std::thread thread_;
 };

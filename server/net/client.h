@@ -43,6 +43,11 @@ struct Client {
 
   // MULTI/EXEC state (io thread only).
   bool readonly = false;  // READONLY: reads may be served by a follower (cluster mode)
+  // Linearizable reads on a cluster leader: socket reads so far, and the count when the last
+  // read barrier (a quorum round) was requested: a read runs only behind a barrier requested
+  // after its bytes arrived.
+  uint64_t read_burst = 0;
+  uint64_t read_barrier_burst = ~uint64_t{0};
   bool in_multi = false;
   bool in_exec = false;
   bool multi_error = false;  // a command failed to queue: EXEC aborts

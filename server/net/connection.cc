@@ -117,6 +117,7 @@ void Connection::OnRead(const boost::system::error_code& ec, size_t n) {
   std::memcpy(in_.data() + in_len_, read_buf_.data(), n);
   in_len_ += n;
   client_.net_in.fetch_add(n, std::memory_order_relaxed);
+  ++client_.read_burst;
   server_.stats().net_input_bytes.fetch_add(n, std::memory_order_relaxed);
   server_.stats().reads_processed.fetch_add(1, std::memory_order_relaxed);
   client_.last_active_ms.store(server_.NowMs(), std::memory_order_relaxed);
@@ -177,6 +178,11 @@ void Connection::ProcessInput() {
         // A lock it needs is held elsewhere: run it again once something is released.
         parser_.Reset();
         Park(Parked::kInput);
+        break;
+      }
+      if (outcome == Server::Outcome::kWaitRead) {
+        parser_.Reset();
+        AwaitReadBarrier(Parked::kInput);
         break;
       }
       if (batch_.commit_failed()) {
@@ -350,6 +356,10 @@ void Connection::Retry() {
     Park(Parked::kRetry);  // still blocked: try again once the lock is released
     return;
   }
+  if (outcome == Server::Outcome::kWaitRead) {
+    AwaitReadBarrier(Parked::kRetry);
+    return;
+  }
   if (reblocked_) {
     CommitBatch();
     return;
@@ -369,6 +379,22 @@ void Connection::Park(Parked what) {
     if (!self) return;
     auto executor = self->socket_.get_executor();
     asio::post(executor, [self = std::move(self)] { self->Unpark(); });
+  });
+}
+
+void Connection::AwaitReadBarrier(Parked what) {
+  parked_ = what;
+  park_keepalive_ = shared_from_this();
+  uint64_t burst = client_.read_burst;
+  server_.cluster()->ReadIndex([weak = weak_from_this(), burst](Status st) {
+    auto self = weak.lock();
+    if (!self) return;
+    auto executor = self->socket_.get_executor();
+    asio::post(executor, [self = std::move(self), burst, ok = st.ok()] {
+      // On failure (leadership lost) the command runs again and is redirected.
+      if (ok) self->client_.read_barrier_burst = burst;
+      self->Unpark();
+    });
   });
 }
 

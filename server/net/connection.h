@@ -117,6 +117,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   Parked parked_ = Parked::kNo;
   std::shared_ptr<Connection> park_keepalive_;  // while parked (cleared by Unpark or Close)
   void Park(Parked what);
+  // Parks until the cluster leader's read barrier (ClusterNode::ReadIndex) answers.
+  void AwaitReadBarrier(Parked what);
   void Unpark();
 
   bool OverOutputLimit(size_t pending);

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <future>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -228,6 +229,37 @@ TEST_F(GroupHostTest, WithTwoOfThreeDownNoWriteIsAcknowledgedAndNoneIsLostWhenTh
   // "during" was either chosen or not, but the same on every replica.
   std::string during = Get(replicas_[1].get(), "during");
   for (auto& [id, r] : replicas_) EXPECT_EQ(Get(r.get(), "during"), during);
+}
+
+// Waits for a read barrier's outcome (10 s at most).
+keel::Status Barrier(Replica* r) {
+  auto promise = std::make_shared<std::promise<keel::Status>>();
+  auto future = promise->get_future();
+  r->host->ReadIndex([promise](keel::Status st) { promise->set_value(st); });
+  if (future.wait_for(10s) != std::future_status::ready) {
+    return keel::Status(Code::kInvalidArgument, "no answer");
+  }
+  return future.get();
+}
+
+TEST_F(GroupHostTest, AReadBarrierNeedsAQuorumThatStillFollowsTheLeader) {
+  Replica* leader = Leader();
+  ASSERT_NE(leader, nullptr);
+  ASSERT_TRUE(Set(leader, "k", "1").ok());
+  EXPECT_TRUE(Barrier(leader).ok());
+  for (auto& [id, r] : replicas_) {
+    if (r.get() != leader) {
+      EXPECT_EQ(Barrier(r.get()).code(), Code::kNotLeader);
+    }
+  }
+  // Cut off from both followers, the leader cannot confirm a read: it fails once the
+  // leader notices (check-quorum), and never succeeds.
+  net_.Detach(leader->id);
+  for (auto& [id, r] : replicas_) {
+    if (r.get() != leader) net_.Detach(id);
+  }
+  EXPECT_EQ(Barrier(leader).code(), Code::kNotLeader);
+  for (auto& [id, r] : replicas_) net_.Attach(id, r->host.get());
 }
 
 }  // namespace

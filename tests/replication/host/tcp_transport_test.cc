@@ -146,7 +146,8 @@ TEST_F(TcpTransportTest, BadFramesDropTheConnectionAndChangeNothing) {
     std::string bytes;
   };
   std::string oversized("\xff\xff\xff\x7f\x02", 5);
-  std::string unknown_kind = TcpTransport::EncodeFrame(static_cast<TcpTransport::FrameKind>(9), "x");
+  std::string unknown_kind =
+      TcpTransport::EncodeFrame(static_cast<TcpTransport::FrameKind>(9), "x");
   std::string garbage_message = TcpTransport::EncodeFrame(TcpTransport::FrameKind::kPaxos,
                                                           std::string(8, '\0') + "not a message");
   std::vector<Case> cases = {
@@ -154,8 +155,8 @@ TEST_F(TcpTransportTest, BadFramesDropTheConnectionAndChangeNothing) {
       {"a frame of an unknown kind", hello + unknown_kind},
       {"a Paxos frame before any hello", PaxosFrame(7, Heartbeat(1, 2, 1))},
       {"a malformed message", hello + garbage_message},
-      {"another cluster's hello", TcpTransport::EncodeHello({8, 1, NodeId('a')}) +
-                                      PaxosFrame(8, Heartbeat(1, 2, 1))},
+      {"another cluster's hello",
+       TcpTransport::EncodeHello({8, 1, NodeId('a')}) + PaxosFrame(8, Heartbeat(1, 2, 1))},
       {"a message not from the replica that said hello", hello + PaxosFrame(7, Heartbeat(3, 2, 1))},
       {"a message for another replica", hello + PaxosFrame(7, Heartbeat(1, 5, 1))},
       {"a zero-length frame", hello + std::string(4, '\0')},
