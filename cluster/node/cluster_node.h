@@ -89,6 +89,8 @@ class ClusterNode {
     auto* host = host_.load();
     return host != nullptr && host->serving();
   }
+  // The current host's counters (keel_paxos_* metrics).
+  const replication::GroupHost::Counters& counters() const { return host_.load()->counters(); }
   // A linearizable read barrier on the leader (GroupHost::ReadIndex).
   void ReadIndex(std::function<void(Status)> done) { host_.load()->ReadIndex(std::move(done)); }
   // The leader as far as this node knows (nullopt: none known, or its address unknown).

@@ -162,10 +162,14 @@ class Traffic:
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
     base = Path(tmp_path_factory.mktemp("observability"))
-    port, metrics_port = free_ports(2)
+    port, metrics_port, bus_port = free_ports(3)
     (base / "keel").mkdir()
+    # A cluster node (a replica group of one), so that the keel_paxos_* families the
+    # dashboard and the alerts use are exported too.
     keel = Server("keel-server",
-                  keel_server_argv(port, base / "keel") + ["--metrics-port", str(metrics_port)],
+                  keel_server_argv(port, base / "keel") + [
+                      "--metrics-port", str(metrics_port), "--cluster-enabled", "yes",
+                      "--cluster-port", str(bus_port)],
                   port, base / "keel.log")
     prom = Prometheus(base, metrics_port)
     error = None
@@ -178,6 +182,10 @@ def stack(tmp_path_factory):
         prom.stop()
         keel.stop()
         pytest.fail(error, pytrace=False)
+    deadline = time.monotonic() + 10
+    while redis.Redis(port=port).execute_command("ROLE")[0] != b"master":
+        assert time.monotonic() < deadline, "the node did not come to lead its group"
+        time.sleep(0.05)
     traffic = Traffic(port).start()
     try:
         yield {"keel": keel, "prom": prom, "metrics_port": metrics_port, "traffic": traffic,
@@ -284,7 +292,7 @@ def test_alert_rules_load_and_evaluate_without_errors(stack):
                          r.get("health") == "ok" for r in rules) or time.monotonic() > deadline:
             break
         time.sleep(0.5)
-    assert len(rules) == 9
+    assert len(rules) == 11
     assert all(r["health"] == "ok" for r in rules), [(r["name"], r.get("lastError")) for r in rules]
     firing = {r["name"] for r in rules if r["state"] != "inactive"}
     assert "KeelDown" not in firing and "KeelTargetMissing" not in firing, firing
@@ -372,7 +380,13 @@ def test_compose_provisions_prometheus_and_grafana_from_the_shipped_files():
             if source.startswith("./"):
                 assert (DOCKER / source).exists(), f"{service} mounts missing {source}"
     prom = yaml.safe_load((DOCKER / "prometheus" / "prometheus.yml").read_text())
-    assert prom["scrape_configs"][0]["static_configs"][0]["targets"] == ["keel:9121"]
+    assert prom["scrape_configs"][0]["static_configs"][0]["targets"] == [
+        "keel:9121", "keel:9122", "keel:9123"]
+    # Three Keel nodes as one cluster: the followers share the first node's network.
+    for follower in ("keel2", "keel3"):
+        assert services[follower]["network_mode"] == "service:keel"
+        assert "--cluster-enabled" in services[follower]["command"]
+    assert "cluster meet" in " ".join(services["keel-init"]["command"])
     source = yaml.safe_load(
         (DOCKER / "grafana/provisioning/datasources/prometheus.yml").read_text())
     assert source["datasources"][0]["url"] == "http://prometheus:9090"

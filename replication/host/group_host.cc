@@ -225,6 +225,7 @@ void GroupHost::Run() {
         done(keel::Status(Code::kNotLeader, std::to_string(node_->leader())));
         continue;
       }
+      counters_.read_barriers.fetch_add(1, std::memory_order_relaxed);
       reads_[context] = std::move(done);
     }
     reads.clear();
@@ -257,8 +258,9 @@ void GroupHost::Cycle(std::deque<Message>& inbox, std::deque<Submitted>& proposa
     }
     ProposeResult r = node_->Propose(s.mutation.batch.Data());
     if (r.status == replication::Status::kOk) {
-      pending_.push_back(
-          Pending{r.index, node_->promised(), std::move(s.mutation), std::move(s.done)});
+      counters_.proposals.fetch_add(1, std::memory_order_relaxed);
+      pending_.push_back(Pending{r.index, node_->promised(), std::move(s.mutation),
+                                 std::move(s.done), s.submitted});
       continue;
     }
     // Certainly not in the log. Earlier proposals still in flight are decided first, so
@@ -290,6 +292,15 @@ void GroupHost::ProcessReady(Ready& ready) {
   // Leadership over: what was proposed under it may or may not be chosen. Decided before
   // applying, so that the proposers' locks are released before an entry of another leader
   // (which may need the db gate exclusively) is applied.
+  if (ready.soft_state) {
+    if (ready.soft_state->role == Role::kCandidate) {
+      counters_.elections.fetch_add(1, std::memory_order_relaxed);
+    }
+    if (ready.soft_state->leader != last_leader_ && ready.soft_state->leader != kNoReplica) {
+      counters_.leader_changes.fetch_add(1, std::memory_order_relaxed);
+      last_leader_ = ready.soft_state->leader;
+    }
+  }
   if (ready.soft_state && ready.soft_state->role != Role::kLeader) {
     FailPending(keel::Status(Code::kUnknownOutcome));
     FailReads();  // the core drops them: the readers ask again (elsewhere)
@@ -327,6 +338,13 @@ void GroupHost::ApplyEntry(const Entry& e) {
       broken_ = true;
     } else {
       NoteApplied(e.index);  // an acknowledged write is visible in state() too
+      counters_.entries_applied.fetch_add(1, std::memory_order_relaxed);
+      counters_.proposals_applied.fetch_add(1, std::memory_order_relaxed);
+      counters_.proposal_usec.fetch_add(
+          static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                    std::chrono::steady_clock::now() - p.submitted)
+                                    .count()),
+          std::memory_order_relaxed);
     }
     p.done(st, std::move(p.mutation));
     return;
@@ -352,6 +370,7 @@ void GroupHost::ApplyEntry(const Entry& e) {
     broken_ = true;  // a replica that cannot apply a chosen entry must stop
   } else {
     NoteApplied(e.index);
+    counters_.entries_applied.fetch_add(1, std::memory_order_relaxed);
   }
 }
 
@@ -361,6 +380,7 @@ void GroupHost::NoteApplied(uint64_t index) {
 }
 
 void GroupHost::FailPending(const keel::Status& why) {
+  counters_.proposals_failed.fetch_add(pending_.size(), std::memory_order_relaxed);
   while (!pending_.empty()) {
     Pending p = std::move(pending_.front());
     pending_.pop_front();

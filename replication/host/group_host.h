@@ -29,6 +29,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -103,6 +104,19 @@ class GroupHost {
     std::map<ReplicaId, uint64_t> match;  // leader only: each member's match index
   };
   State state() const;
+
+  // Monotonic counters for metrics (keel_paxos_*). Lock-free reads.
+  struct Counters {
+    std::atomic<uint64_t> proposals{0};         // mutations proposed into the log
+    std::atomic<uint64_t> proposals_failed{0};  // answered kNotLeader or kUnknownOutcome
+    std::atomic<uint64_t> proposal_usec{0};     // submit-to-applied time of those applied
+    std::atomic<uint64_t> proposals_applied{0};
+    std::atomic<uint64_t> elections{0};       // times this replica became a candidate
+    std::atomic<uint64_t> leader_changes{0};  // times the known leader changed
+    std::atomic<uint64_t> read_barriers{0};
+    std::atomic<uint64_t> entries_applied{0};
+  };
+  const Counters& counters() const { return counters_; }
   // State::epoch, without a lock (read by every transaction).
   uint64_t epoch() const { return epoch_atomic_.load(std::memory_order_acquire); }
   // State::serving, without a lock.
@@ -119,11 +133,15 @@ class GroupHost {
     Ballot ballot;
     Mutation mutation;
     Committer::Done done;
+    std::chrono::steady_clock::time_point submitted;
   };
   struct Submitted {
     Mutation mutation;
     Committer::Done done;
+    std::chrono::steady_clock::time_point submitted = std::chrono::steady_clock::now();
   };
+  Counters counters_;
+  ReplicaId last_leader_ = kNoReplica;
 
   void Run();
   void Cycle(std::deque<Message>& inbox, std::deque<Submitted>& proposals, bool tick);

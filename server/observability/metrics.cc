@@ -485,6 +485,54 @@ void Metrics::CollectKeel(std::vector<MetricFamily>* out) const {
          "WAL sync (appendfsync everysec).",
          C, D(sst.wal_syncs.load()));
 
+  // --- the replica group (cluster-enabled only)
+  if (auto* node = s.cluster()) {
+    auto state = node->state();
+    const auto& pc = node->counters();
+    Single(out, "keel_paxos_role", "This replica's role: 0 follower, 1 candidate, 2 leader.", G,
+           static_cast<double>(state.role));
+    Single(out, "keel_paxos_has_leader", "1 if this replica knows a leader of its group.", G,
+           state.leader != 0 ? 1 : 0);
+    Single(out, "keel_paxos_ballot", "The ballot round this replica promised.", G,
+           D(state.ballot.round));
+    Single(out, "keel_paxos_commit_index", "Highest log index known chosen.", G, D(state.commit));
+    Single(out, "keel_paxos_applied_index", "Highest log index applied to the data.", G,
+           D(state.applied));
+    Single(out, "keel_paxos_last_index", "Highest log index held.", G, D(state.last_index));
+    Single(out, "keel_paxos_members", "Members (voters and learners) of the group.", G,
+           D(state.membership.voters.size() + state.membership.learners.size()));
+    Single(out, "keel_paxos_proposals_total", "Mutations proposed into the log.", C,
+           D(pc.proposals.load()));
+    Single(out, "keel_paxos_proposals_failed_total",
+           "Proposals answered as not in the log or of unknown outcome.", C,
+           D(pc.proposals_failed.load()));
+    Single(out, "keel_paxos_proposal_seconds_total",
+           "Submit-to-applied time of the proposals applied, summed.", C,
+           static_cast<double>(pc.proposal_usec.load()) / 1e6);
+    Single(out, "keel_paxos_proposals_applied_total", "Proposals applied on this leader.", C,
+           D(pc.proposals_applied.load()));
+    Single(out, "keel_paxos_entries_applied_total", "Log entries applied to the data.", C,
+           D(pc.entries_applied.load()));
+    Single(out, "keel_paxos_elections_total", "Times this replica started an election.", C,
+           D(pc.elections.load()));
+    Single(out, "keel_paxos_leader_changes_total", "Times the known leader changed.", C,
+           D(pc.leader_changes.load()));
+    Single(out, "keel_paxos_read_barriers_total", "Linearizable read barriers requested.", C,
+           D(pc.read_barriers.load()));
+    if (state.role == replication::Role::kLeader) {
+      auto& match = NewFamily(out, "keel_paxos_replica_match_index",
+                              "Leader's view: the highest log index each member holds.", G);
+      auto& lag = NewFamily(out, "keel_paxos_replica_lag_entries",
+                            "Leader's view: entries each member is behind the leader.", G);
+      for (const auto& n : node->Nodes()) {
+        if (n.myself) continue;
+        AddValue(match, D(n.match), {{"node_id", n.node_id}});
+        AddValue(lag, D(state.last_index > n.match ? state.last_index - n.match : 0),
+                 {{"node_id", n.node_id}});
+      }
+    }
+  }
+
   // --- the data directory's filesystem (disk-full alerting)
   struct statvfs vfs {};
   if (statvfs(st.options().dir.c_str(), &vfs) == 0) {
