@@ -300,3 +300,21 @@ def test_a_stopped_follower_does_not_stop_the_group_and_two_stopped_block_writes
         wait_for(f"node {n.port} to catch up", lambda: c.get("after") == b"1")
         assert c.get("one-down:49") == b"49"
     client.close()
+
+
+def test_publish_on_any_node_reaches_subscribers_on_every_node(cluster):
+    subs = []
+    for n in cluster.nodes:
+        p = n.client().pubsub()
+        p.subscribe("news")
+        assert p.get_message(timeout=2)["type"] == "subscribe"
+        subs.append(p)
+    publisher = cluster.nodes[1].client()
+    assert publisher.publish("news", "hello") == 1  # this node's own subscribers
+    for p, n in zip(subs, cluster.nodes):
+        msg = None
+        deadline = time.monotonic() + 5
+        while msg is None and time.monotonic() < deadline:
+            msg = p.get_message(timeout=0.5)
+        assert msg is not None and msg["data"] == b"hello", f"node {n.port}: {msg}"
+        p.close()

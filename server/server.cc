@@ -153,6 +153,10 @@ Status Server::Start() {
     co.bus_port = static_cast<uint16_t>(config_->GetInt("cluster-port"));
     co.node_timeout_ms = static_cast<uint32_t>(config_->GetInt("cluster-node-timeout"));
     co.sync = so.fsync != FsyncPolicy::kNo;
+    // PUBLISH on any node reaches subscribers on every node, as in Redis Cluster.
+    co.on_publish = [this](std::string_view channel, std::string_view message) {
+      (void)pubsub_.Publish(channel, message);
+    };
     auto node = cluster::ClusterNode::Start(co, storage_.get());
     if (!node.ok()) return node.status();
     cluster_ = std::move(node).value();

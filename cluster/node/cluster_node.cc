@@ -103,6 +103,7 @@ Status ClusterNode::Open() {
       [this](const replication::TcpTransport::Hello& from, std::string_view body) {
         return OnRequest(from, body);
       });
+  if (options_.on_publish) bus_->set_publish_handler(options_.on_publish);
   Status st = bus_->Start(options_.bind, options_.bus_port);
   if (!st.ok()) return st;
   st = StartHost(found);

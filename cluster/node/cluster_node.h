@@ -57,6 +57,8 @@ struct ClusterNodeOptions {
   uint16_t bus_port = 0;           // 0: port + 10000
   uint32_t node_timeout_ms = 300;  // election timeout (a tick is a tenth of it)
   bool sync = true;                // fsync the log (appendfsync != no)
+  // A PUBLISH from another node of the group (on the bus thread).
+  replication::TcpTransport::PublishHandler on_publish;
 };
 
 struct NodeInfo {
@@ -97,6 +99,12 @@ class ClusterNode {
   std::optional<NodeInfo> Leader() const;
   // Every member, the leader first, then by replica id.
   std::vector<NodeInfo> Nodes() const;
+
+  // PUBLISH reaches subscribers on every node: sends to the other members (messages from
+  // them go to ClusterNodeOptions::on_publish).
+  void PublishToPeers(std::string_view channel, std::string_view message) {
+    bus_->Broadcast(channel, message);
+  }
 
   // CLUSTER MEET, on the leader; waits (bounded, a few seconds) for the other node's answer
   // and for the membership change to be proposed.

@@ -73,7 +73,7 @@ class FrameReader {
     if (len == 0 || len > TcpTransport::kMaxFrameBytes) return false;
     if (buf.size() < 4 + static_cast<size_t>(len)) return true;
     auto k = static_cast<uint8_t>(buf[4]);
-    if (k < 1 || k > 4) return false;
+    if (k < 1 || k > 5) return false;
     *kind = static_cast<TcpTransport::FrameKind>(k);
     *body = buf.substr(5, len - 1);
     *used = 4 + len;
@@ -90,6 +90,7 @@ struct TcpTransport::Impl {
   std::atomic<uint64_t> cluster{0};
   MessageHandler on_message;
   RequestHandler on_request;
+  PublishHandler on_publish;
 
   struct Peer {
     explicit Peer(asio::io_context& io) : socket(io), timer(io) {}
@@ -279,6 +280,14 @@ struct TcpTransport::Impl {
         on_message(group, std::move(m));
         return true;
       }
+      case FrameKind::kPublish: {
+        uint64_t ours = cluster.load();
+        if (ours == 0 || in->peer.cluster != ours || body.size() < 4) return false;
+        uint32_t n = GetU32(body.data());
+        if (n > body.size() - 4) return false;
+        if (on_publish) on_publish(body.substr(4, n), body.substr(4 + n));
+        return true;
+      }
       case FrameKind::kRequest: {
         std::string reply = on_request ? on_request(in->peer, body) : std::string();
         auto frame = std::make_shared<std::string>(EncodeFrame(FrameKind::kReply, reply));
@@ -335,6 +344,21 @@ void TcpTransport::Stop() {
     impl->io.stop();
   });
   impl_->thread.join();
+}
+
+void TcpTransport::set_publish_handler(PublishHandler handler) {
+  impl_->on_publish = std::move(handler);
+}
+
+void TcpTransport::Broadcast(std::string_view channel, std::string_view message) {
+  std::string body;
+  PutU32(&body, static_cast<uint32_t>(channel.size()));
+  body.append(channel);
+  body.append(message);
+  if (body.size() + 1 > kMaxFrameBytes) return;
+  asio::post(impl_->io, [impl = impl_.get(), frame = EncodeFrame(FrameKind::kPublish, body)] {
+    for (auto& [id, p] : impl->peers) impl->Enqueue(id, frame);
+  });
 }
 
 void TcpTransport::SetCluster(uint64_t cluster) {

@@ -13,6 +13,7 @@
 //   kind 2 Paxos   := u64 group | Message (replication/codec.h)
 //   kind 3 Request := bytes   (a request from a node outside the group: CLUSTER MEET)
 //   kind 4 Reply   := bytes
+//   kind 5 Publish := u32 n | channel[n] | message   (PUBLISH to every node of the cluster)
 // Every connection starts with a Hello from the dialling side. A receiver drops the
 // connection on a frame that is oversized, of an unknown kind or malformed, on a Hello of
 // another cluster (a cluster is its group's id; 0 = a node in no group yet), and on a Paxos
@@ -43,7 +44,7 @@ class TcpTransport final : public Transport {
   static constexpr size_t kMaxFrameBytes = 64u << 20;
   static constexpr size_t kMaxQueuedFrames = 4096;
   static constexpr size_t kMaxQueuedBytes = 128u << 20;
-  enum class FrameKind : uint8_t { kHello = 1, kPaxos = 2, kRequest = 3, kReply = 4 };
+  enum class FrameKind : uint8_t { kHello = 1, kPaxos = 2, kRequest = 3, kReply = 4, kPublish = 5 };
 
   struct Hello {
     uint64_t cluster = 0;
@@ -53,6 +54,9 @@ class TcpTransport final : public Transport {
   using MessageHandler = std::function<void(GroupId group, Message m)>;
   // Answers a Request frame (from any node that said hello, whatever its cluster).
   using RequestHandler = std::function<std::string(const Hello& from, std::string_view body)>;
+  // A Publish frame from a node of this cluster.
+  using PublishHandler = std::function<void(std::string_view channel, std::string_view message)>;
+  void set_publish_handler(PublishHandler handler);  // before Start
 
   TcpTransport(Hello self, MessageHandler on_message, RequestHandler on_request);
   ~TcpTransport() override;
@@ -70,6 +74,9 @@ class TcpTransport final : public Transport {
   void RemovePeer(ReplicaId id);
 
   void Send(GroupId group, const Message& m) override;
+  // Sends a Publish frame to every peer with a known address (best effort, like Redis
+  // Cluster's bus: a peer that is down misses it).
+  void Broadcast(std::string_view channel, std::string_view message);
 
   // Sends one Request frame to host:port on a connection of its own and waits (this thread)
   // for the Reply, at most `timeout`. For CLUSTER MEET; never called on the bus thread.

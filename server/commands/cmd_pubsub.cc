@@ -87,7 +87,9 @@ void PUnsubscribe(CommandContext& c) { UnsubscribeGeneric(c, Kind::kPattern, "pu
 void SUnsubscribe(CommandContext& c) { UnsubscribeGeneric(c, Kind::kShard, "sunsubscribe"); }
 
 void Publish(CommandContext& c) {
+  // The count is of this node's receivers, as in Redis Cluster.
   c.reply.Integer(c.server.pubsub().Publish(c.argv[1], c.argv[2]));
+  if (auto* node = c.server.cluster()) node->PublishToPeers(c.argv[1], c.argv[2]);
 }
 void SPublish(CommandContext& c) {
   c.reply.Integer(c.server.pubsub().SPublish(c.argv[1], c.argv[2]));
