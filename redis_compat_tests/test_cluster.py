@@ -15,7 +15,9 @@ Every process is started on free loopback ports and stopped by pid at the end.
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import signal
 import subprocess
 import threading
@@ -318,3 +320,20 @@ def test_publish_on_any_node_reaches_subscribers_on_every_node(cluster):
             msg = p.get_message(timeout=0.5)
         assert msg is not None and msg["data"] == b"hello", f"node {n.port}: {msg}"
         p.close()
+
+
+def test_ioredis_and_node_redis_cluster_clients_through_a_follower(cluster):
+    node = shutil.which("node")
+    if node is None:
+        pytest.fail("node not found: install Debian's nodejs and npm", pytrace=False)
+    node_dir = Path(__file__).parent / "node_clients"
+    if not (node_dir / "node_modules" / "ioredis").is_dir():
+        pytest.fail(f"ioredis is not installed: run `npm ci --prefix {node_dir}`", pytrace=False)
+    follower = next(n for n in cluster.nodes if n is not cluster.leader())
+    proc = subprocess.run([node, str(node_dir / "cluster_clients.js"), str(follower.port)],
+                          capture_output=True, timeout=120, cwd=node_dir, text=True)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    for client in ("ioredis", "noderedis"):
+        assert out[client]["got"] == ["0", "25", "50", "75"], out
+        assert out[client]["multi"] == [1, 2], out
