@@ -33,7 +33,8 @@ case "$cmd" in
       mkdir -p "$dir"
       # shellcheck disable=SC2086
       "$bin" --port "$port" --cluster-enabled yes --dir "$dir" --metrics-port 0 \
-        --pidfile "$dir/keel.pid" --logfile "$dir/keel.log" ${KEEL_CLUSTER_ARGS:-} &
+        --pidfile "$dir/keel.pid" --logfile "$dir/keel.log" ${KEEL_CLUSTER_ARGS:-} \
+        </dev/null >/dev/null 2>&1 &
       echo "$port" >>"$data/cluster.ports"
       wait_port "$port"
     done
