@@ -42,11 +42,16 @@ for r in redis2 redis3; do
   start_server "$r" "$REDIS_SERVER" --appendonly yes --appendfsync everysec --save '' \
     --replicaof 127.0.0.1 "${PORT[redis1]}"
 done
-for _ in $(seq 100); do
-  n=$("$REDIS_CLI" -p "${PORT[redis1]}" info replication | grep -c '^slave[0-9].*state=online' || true)
-  [[ $n == 2 ]] && break
-  sleep 0.1
-done
+wait_replicas() {  # server pattern: until INFO replication has two lines matching (20 s)
+  local n
+  for _ in $(seq 200); do
+    n=$("$REDIS_CLI" -p "${PORT[$1]}" info replication | grep -c "$2" || true)
+    [[ $n == 2 ]] && return 0
+    sleep 0.1
+  done
+  die "$1 did not get its two replicas"
+}
+wait_replicas redis1 '^slave[0-9].*state=online'
 
 # Keel: three nodes, one group (default appendfsync: the log is synced every cycle).
 for k in keel1 keel2 keel3; do
@@ -62,11 +67,7 @@ for k in keel2 keel3; do
   [[ $("$REDIS_CLI" -p "${PORT[keel1]}" cluster meet 127.0.0.1 "${PORT[$k]}" "$bus") == OK ]] ||
     die "CLUSTER MEET $k failed"
 done
-for _ in $(seq 200); do
-  n=$("$REDIS_CLI" -p "${PORT[keel1]}" info replication | grep -c 'voter=1' || true)
-  [[ $n == 2 ]] && break
-  sleep 0.1
-done
+wait_replicas keel1 'voter=1'
 
 run() {  # system pipeline -> "ops/s p50 p99 errors"
   local sys=$1 p=$2 out

@@ -114,7 +114,7 @@ Status ClusterNode::Open() {
   return Status::Ok();
 }
 
-Status ClusterNode::StartHost(bool bootstrap) {
+GroupHostOptions ClusterNode::HostOptions(bool bootstrap) const {
   GroupHostOptions o;
   o.group = group_.load();
   o.paxos.id = replica_;
@@ -124,6 +124,11 @@ Status ClusterNode::StartHost(bool bootstrap) {
   o.tick_ms = std::max<uint32_t>(1, options_.node_timeout_ms / 10);
   o.sync = options_.sync;
   if (bootstrap) o.bootstrap = {replica_};
+  return o;
+}
+
+Status ClusterNode::StartHost(bool bootstrap) {
+  GroupHostOptions o = HostOptions(bootstrap);
   auto host = std::make_unique<GroupHost>(o, storage_, log_.get(), bus_.get());
   Status st = host->Start();
   if (!st.ok()) return st;
@@ -378,14 +383,7 @@ std::string ClusterNode::OnRequest(const replication::TcpTransport::Hello& from,
   }
   bus_->SetCluster(group);
   bus_->SetPeer(leader, leader_ip, leader_bus);
-  GroupHostOptions o;
-  o.group = group;
-  o.paxos.id = replica_;
-  o.paxos.random_seed = RandomU64();
-  o.paxos.election_ticks = 10;
-  o.paxos.heartbeat_ticks = 2;
-  o.tick_ms = std::max<uint32_t>(1, options_.node_timeout_ms / 10);
-  o.sync = options_.sync;
+  GroupHostOptions o = HostOptions(/*bootstrap=*/false);
   auto host = std::make_unique<GroupHost>(o, storage_, log_.get(), bus_.get());
   if (!host->Start().ok()) return "ERR cannot start the new group's replica";
   host_.store(host.get());

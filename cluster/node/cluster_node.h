@@ -117,6 +117,7 @@ class ClusterNode {
  private:
   ClusterNode(ClusterNodeOptions options, Storage* storage);
   Status Open();
+  replication::GroupHostOptions HostOptions(bool bootstrap) const;
   Status StartHost(bool bootstrap);
   void Maintain();
   void Refresh();

@@ -307,15 +307,8 @@ constexpr uint32_t kLocal = kCmdNoStorage | kCmdLoading | kCmdStale;
 
 CommandSpec Sub(std::string_view name, int arity, CommandHandler handler, std::string_view summary,
                 std::string_view complexity) {
-  return {.name = name,
-          .arity = arity,
-          .flags = kLocal,
-          .handler = handler,
-          .group = "cluster",
-          .summary = summary,
-          .since = "3.0.0",
-          .complexity = complexity,
-          .acl = "@slow"};
+  return CommandRows("cluster")(name, arity, kLocal, 0, 0, 0, handler, summary, "3.0.0", complexity,
+                                "@slow");
 }
 
 }  // namespace
@@ -353,43 +346,20 @@ void RegisterClusterCommands(std::vector<CommandSpec>* out) {
            Sub("cluster|failover", -2, ClusterFailover,
                "Forces a replica to perform a manual failover of its master.", "O(1)"),
        }});
-  out->push_back({.name = "readonly",
-                  .arity = 1,
-                  .flags = kLocal | kCmdFast,
-                  .handler = ReadOnly,
-                  .group = "cluster",
-                  .summary = "Enables read queries for a connection to a cluster replica node",
-                  .since = "3.0.0",
-                  .complexity = "O(1)",
-                  .acl = "@fast @connection"});
-  out->push_back({.name = "readwrite",
-                  .arity = 1,
-                  .flags = kLocal | kCmdFast,
-                  .handler = ReadWrite,
-                  .group = "cluster",
-                  .summary = "Disables read queries for a connection to a cluster replica node",
-                  .since = "3.0.0",
-                  .complexity = "O(1)",
-                  .acl = "@fast @connection"});
-  out->push_back({.name = "role",
-                  .arity = 1,
-                  .flags = kLocal | kCmdNoScript | kCmdFast,
-                  .handler = Role,
-                  .group = "server",
-                  .summary = "Return the role of the instance in the context of replication",
-                  .since = "2.8.12",
-                  .complexity = "O(1)",
-                  .acl = "@admin @fast @dangerous"});
-  out->push_back({.name = "wait",
-                  .arity = 3,
-                  .flags = kLocal | kCmdNoScript,
-                  .handler = Wait,
-                  .group = "generic",
-                  .summary = "Wait for the synchronous replication of all the write commands sent "
-                             "in the context of the current connection",
-                  .since = "3.0.0",
-                  .complexity = "O(1)",
-                  .acl = "@slow @connection"});
+  const CommandRows ClusterRow("cluster"), ServerRow("server"), GenericRow("generic");
+  out->push_back(ClusterRow("readonly", 1, kLocal | kCmdFast, 0, 0, 0, ReadOnly,
+                            "Enables read queries for a connection to a cluster replica node",
+                            "3.0.0", "O(1)", "@fast @connection"));
+  out->push_back(ClusterRow("readwrite", 1, kLocal | kCmdFast, 0, 0, 0, ReadWrite,
+                            "Disables read queries for a connection to a cluster replica node",
+                            "3.0.0", "O(1)", "@fast @connection"));
+  out->push_back(ServerRow("role", 1, kLocal | kCmdNoScript | kCmdFast, 0, 0, 0, Role,
+                           "Return the role of the instance in the context of replication",
+                           "2.8.12", "O(1)", "@admin @fast @dangerous"));
+  out->push_back(GenericRow("wait", 3, kLocal | kCmdNoScript, 0, 0, 0, Wait,
+                            "Wait for the synchronous replication of all the write commands sent "
+                            "in the context of the current connection",
+                            "3.0.0", "O(1)", "@slow @connection"));
 }
 
 }  // namespace keel::server

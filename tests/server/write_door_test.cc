@@ -27,8 +27,8 @@ class WriteDoorServerTest : public ::testing::Test {
   void SetUp() override { StartWriter(); }
   void TearDown() override { StopWriter(); }
 
-  void StartWriter() {
-    keel_ = std::make_unique<InProcessServer>(dir_.path(), ConfigPairs{},
+  void StartWriter(ConfigPairs config = {}) {
+    keel_ = std::make_unique<InProcessServer>(dir_.path(), std::move(config),
                                               [c = clock_] { return c->load(); });
     ASSERT_TRUE(keel_->ok()) << keel_->error();
     recorder_ = std::make_unique<keel::test::RecordingCommitter>(&keel_->server().storage());
@@ -299,46 +299,14 @@ TEST_F(WriteDoorServerTest, CommitterCompletingLaterOnItsOwnThreadKeepsClientSem
   EXPECT_EQ(Cmd({"SET", "fine", "1"}), "+OK");
 }
 
-TEST_F(WriteDoorServerTest, WhileACommitIsInFlightItsIoThreadServesOtherClients) {
-  StopWriter();
-  keel_ = std::make_unique<InProcessServer>(dir_.path(), ConfigPairs{{"io-threads", "1"}},
-                                            [c = clock_] { return c->load(); });
-  ASSERT_TRUE(keel_->ok()) << keel_->error();
-  recorder_ = std::make_unique<keel::test::RecordingCommitter>(&keel_->server().storage());
-  keel_->server().storage().set_committer(recorder_.get());
-  recorder_->Defer(std::chrono::milliseconds(0));
-  recorder_->Hold();
-
-  RawConnection writer(keel_->port());
-  ASSERT_TRUE(writer.Send(EncodeCommand({"SET", "a", "1"}) + EncodeCommand({"DBSIZE"}) +
-                          EncodeCommand({"FLUSHDB"}) + EncodeCommand({"SET", "b", "2"}) +
-                          EncodeCommand({"DBSIZE"})));
-  ASSERT_TRUE(WaitUntil([&] { return recorder_->queued() == 1; }));
-  // The one io thread is free: another client is served while the write waits.
-  Client other(keel_->port());
-  EXPECT_EQ(other.Cmd({"PING"}), "+PONG");
-  EXPECT_EQ(other.Cmd({"GET", "a"}), "(nil)");  // not applied yet
-  // The writer's replies are withheld until the committer says.
-  EXPECT_EQ(writer.ReadReply(std::chrono::milliseconds(100)), "");
-  recorder_->Release();
-  // DBSIZE ran after SET was applied, FLUSHDB after that, and the rest after the flush.
-  EXPECT_EQ(writer.ReadReplies(5), "+OK\r\n:1\r\n+OK\r\n+OK\r\n:1\r\n");
-  EXPECT_EQ(other.Cmd({"MGET", "a", "b"}), "[(nil),2]");
-}
-
 // One io thread, a committer that holds every mutation until released: what a client
 // waiting for a lock held by a batch in flight does to the others on its io thread.
 class WriteDoorParkingTest : public WriteDoorServerTest {
  protected:
   void SetUp() override {
-    keel_ = std::make_unique<InProcessServer>(dir_.path(), ConfigPairs{{"io-threads", "1"}},
-                                              [c = clock_] { return c->load(); });
-    ASSERT_TRUE(keel_->ok()) << keel_->error();
-    recorder_ = std::make_unique<keel::test::RecordingCommitter>(&keel_->server().storage());
-    keel_->server().storage().set_committer(recorder_.get());
+    StartWriter(ConfigPairs{{"io-threads", "1"}});
+    if (HasFatalFailure()) return;
     recorder_->Defer(std::chrono::milliseconds(0));
-    client_ = std::make_unique<Client>(keel_->port());
-    ASSERT_TRUE(client_->connected());
   }
   size_t Parked() { return keel_->server().storage().locks().parking().parked(); }
 };
@@ -372,7 +340,7 @@ TEST_F(WriteDoorParkingTest, FlushDbWaitsForWritesInFlightAndHoldsOffNewOnesWith
   ASSERT_TRUE(WaitUntil([&] { return recorder_->queued() == 1; }));
   // FLUSHDB claims the store and waits for the write in flight to be applied.
   RawConnection flusher(keel_->port());
-  ASSERT_TRUE(flusher.Send(EncodeCommand({"FLUSHDB"}) + EncodeCommand({"DBSIZE"})));
+  ASSERT_TRUE(flusher.Send(EncodeCommand({"FLUSHDB"}) + EncodeCommand({"EXISTS", "a", "old"})));
   ASSERT_TRUE(WaitUntil([&] { return Parked() == 1; }));
   // A later write waits for the flush (writer preference), a PING does not.
   RawConnection late(keel_->port());
@@ -423,6 +391,26 @@ TEST_F(WriteDoorParkingTest, AFailedPieceOfAnExecBlockFailsTheBlockAndLetsItsLoc
   // The store is free again, and nothing after the failed piece ran.
   EXPECT_EQ(Cmd({"SET", "c", "3"}), "+OK");
   EXPECT_EQ(Cmd({"MGET", "poison", "b", "c"}), "[(nil),(nil),3]");
+}
+
+TEST_F(WriteDoorParkingTest, WhileACommitIsInFlightItsIoThreadServesOtherClients) {
+  recorder_->Hold();
+
+  RawConnection writer(keel_->port());
+  ASSERT_TRUE(writer.Send(EncodeCommand({"SET", "a", "1"}) + EncodeCommand({"DBSIZE"}) +
+                          EncodeCommand({"FLUSHDB"}) + EncodeCommand({"SET", "b", "2"}) +
+                          EncodeCommand({"DBSIZE"})));
+  ASSERT_TRUE(WaitUntil([&] { return recorder_->queued() == 1; }));
+  // The one io thread is free: another client is served while the write waits.
+  Client other(keel_->port());
+  EXPECT_EQ(other.Cmd({"PING"}), "+PONG");
+  EXPECT_EQ(other.Cmd({"GET", "a"}), "(nil)");  // not applied yet
+  // The writer's replies are withheld until the committer says.
+  EXPECT_EQ(writer.ReadReply(std::chrono::milliseconds(100)), "");
+  recorder_->Release();
+  // DBSIZE ran after SET was applied, FLUSHDB after that, and the rest after the flush.
+  EXPECT_EQ(writer.ReadReplies(5), "+OK\r\n:1\r\n+OK\r\n+OK\r\n:1\r\n");
+  EXPECT_EQ(other.Cmd({"MGET", "a", "b"}), "[(nil),2]");
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <functional>
 #include <future>
 #include <map>
 #include <memory>
@@ -119,6 +120,15 @@ class GroupHostTest : public ::testing::Test {
     return nullptr;
   }
 
+  static bool WaitFor(const std::function<bool()>& predicate) {
+    auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (predicate()) return true;
+      std::this_thread::sleep_for(5ms);
+    }
+    return predicate();
+  }
+
   // Every running replica applied at least `index` (waits up to 10 s).
   bool AllApplied(uint64_t index) {
     auto deadline = std::chrono::steady_clock::now() + 10s;
@@ -173,6 +183,8 @@ TEST_F(GroupHostTest, AFollowerRefusesAWriteAsCertainlyNotInTheLog) {
   ASSERT_NE(leader, nullptr);
   for (auto& [id, r] : replicas_) {
     if (r.get() == leader) continue;
+    // A follower learns who leads from the leader's first message.
+    ASSERT_TRUE(WaitFor([&] { return r->host->state().leader == leader->id; }));
     keel::Status st = Set(r.get(), "nope", "1");
     EXPECT_EQ(st.code(), Code::kNotLeader);
     EXPECT_EQ(st.detail(), std::to_string(leader->id));  // the leader hint
