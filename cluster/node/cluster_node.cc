@@ -6,6 +6,7 @@
 #include <random>
 #include <sstream>
 
+#include "datatypes/encoding.h"
 #include "datatypes/storage.h"
 
 namespace keel::cluster {
@@ -22,7 +23,7 @@ const std::string kRecordPrefix("cluster\0node", 12);
 
 std::string RecordKey(ReplicaId replica) {
   std::string k = kRecordPrefix;
-  for (int shift = 56; shift >= 0; shift -= 8) k.push_back(static_cast<char>(replica >> shift));
+  PutFixed64BE(&k, replica);
   return k;
 }
 

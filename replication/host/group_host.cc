@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include "datatypes/encoding.h"
 #include "datatypes/storage.h"
 #include "replication/codec.h"
 
@@ -9,12 +10,6 @@ namespace keel::replication {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-std::string EncodeFixed64LE(uint64_t v) {
-  std::string out(8, '\0');
-  for (int i = 0; i < 8; ++i) out[static_cast<size_t>(i)] = static_cast<char>(v >> (8 * i));
-  return out;
-}
 
 // Whether a batch changes the db map (SWAPDB), which must be applied with the db gate held
 // exclusively.
@@ -35,7 +30,7 @@ class DbMapFinder : public rocksdb::WriteBatch::Handler {
 
 std::string GroupHost::AppliedKey(GroupId group) {
   std::string k("paxos\0applied", 13);
-  for (int shift = 56; shift >= 0; shift -= 8) k.push_back(static_cast<char>(group >> shift));
+  PutFixed64BE(&k, group);
   return k;
 }
 
@@ -47,10 +42,7 @@ uint64_t GroupHost::AppliedIndex(Storage& storage, GroupId group) {
       v.size() != 8) {
     return 0;
   }
-  uint64_t index = 0;
-  for (int i = 7; i >= 0; --i)
-    index = (index << 8) | static_cast<unsigned char>(v[static_cast<size_t>(i)]);
-  return index;
+  return GetFixed64LE(v.data());
 }
 
 GroupHost::GroupHost(GroupHostOptions options, Storage* storage, LogStore* log,
@@ -325,7 +317,8 @@ void GroupHost::ApplyEntry(const Entry& e) {
     pending_.pop_front();
     p.done(keel::Status(Code::kNotLeader, "0"), std::move(p.mutation));
   }
-  std::string applied = EncodeFixed64LE(e.index);
+  std::string applied;
+  PutFixed64LE(&applied, e.index);
   bool ours = !pending_.empty() && pending_.front().index == e.index &&
               pending_.front().ballot == e.ballot && e.type == EntryType::kNormal;
   if (ours) {

@@ -3,31 +3,22 @@
 #include <rocksdb/options.h>
 #include <rocksdb/write_batch.h>
 
+#include "datatypes/encoding.h"
 #include "replication/codec.h"
 
 namespace keel::replication {
 namespace {
 
-void PutBigEndian64(std::string* out, uint64_t v) {
-  for (int shift = 56; shift >= 0; shift -= 8) out->push_back(static_cast<char>(v >> shift));
-}
-
-uint64_t GetBigEndian64(const char* p) {
-  uint64_t v = 0;
-  for (int i = 0; i < 8; ++i) v = (v << 8) | static_cast<unsigned char>(p[i]);
-  return v;
-}
-
 std::string GroupKey(GroupId group, char kind) {
   std::string k(1, 'g');
-  PutBigEndian64(&k, group);
+  PutFixed64BE(&k, group);
   k.push_back(kind);
   return k;
 }
 
 std::string EntryKey(GroupId group, uint64_t index) {
   std::string k = GroupKey(group, 'e');
-  PutBigEndian64(&k, index);
+  PutFixed64BE(&k, index);
   return k;
 }
 
@@ -95,7 +86,7 @@ Status LogStore::Load(GroupId group, uint64_t applied, PersistentState* out) {
   for (it->Seek(EntryKey(group, want)); it->Valid(); it->Next()) {
     rocksdb::Slice k = it->key();
     if (!k.starts_with(prefix) || k.size() != prefix.size() + 8) break;
-    uint64_t index = GetBigEndian64(k.data() + prefix.size());
+    uint64_t index = GetFixed64BE(k.data() + prefix.size());
     if (index != want) break;  // entries after a gap are from no prefix anyone agreed to
     Entry e;
     if (DecodeEntry(std::string_view(it->value().data(), it->value().size()), &e) != Status::kOk ||

@@ -3,6 +3,7 @@
 #include <boost/asio.hpp>
 #include <deque>
 
+#include "datatypes/encoding.h"
 #include "replication/codec.h"
 
 namespace keel::replication {
@@ -13,14 +14,6 @@ namespace {
 
 void PutU32(std::string* out, uint32_t v) {
   for (int i = 0; i < 4; ++i) out->push_back(static_cast<char>(v >> (8 * i)));
-}
-void PutU64(std::string* out, uint64_t v) {
-  for (int i = 0; i < 8; ++i) out->push_back(static_cast<char>(v >> (8 * i)));
-}
-uint64_t GetU64(const char* p) {
-  uint64_t v = 0;
-  for (int i = 7; i >= 0; --i) v = (v << 8) | static_cast<unsigned char>(p[i]);
-  return v;
 }
 uint32_t GetU32(const char* p) {
   uint32_t v = 0;
@@ -33,8 +26,8 @@ constexpr size_t kHelloLen = 1 + 8 + 8 + kNodeIdLen;
 
 bool DecodeHello(std::string_view body, TcpTransport::Hello* out) {
   if (body.size() != kHelloLen || body[0] != 1) return false;
-  out->cluster = GetU64(body.data() + 1);
-  out->replica = GetU64(body.data() + 9);
+  out->cluster = GetFixed64LE(body.data() + 1);
+  out->replica = GetFixed64LE(body.data() + 9);
   out->node_id.assign(body.data() + 17, kNodeIdLen);
   return out->replica != kNoReplica;
 }
@@ -52,8 +45,8 @@ std::string TcpTransport::EncodeFrame(FrameKind kind, std::string_view body) {
 
 std::string TcpTransport::EncodeHello(const Hello& hello) {
   std::string body(1, '\1');
-  PutU64(&body, hello.cluster);
-  PutU64(&body, hello.replica);
+  PutFixed64LE(&body, hello.cluster);
+  PutFixed64LE(&body, hello.replica);
   std::string id = hello.node_id;
   id.resize(kNodeIdLen, '0');
   body += id;
@@ -273,7 +266,7 @@ struct TcpTransport::Impl {
       case FrameKind::kPaxos: {
         uint64_t ours = cluster.load();
         if (ours == 0 || in->peer.cluster != ours || body.size() < 8) return false;
-        GroupId group = GetU64(body.data());
+        GroupId group = GetFixed64LE(body.data());
         Message m;
         if (DecodeMessage(body.substr(8), &m) != Status::kOk) return false;
         if (m.from != in->peer.replica || m.to != self.replica) return false;
@@ -402,7 +395,7 @@ void TcpTransport::RemovePeer(ReplicaId id) {
 
 void TcpTransport::Send(GroupId group, const Message& m) {
   std::string body;
-  PutU64(&body, group);
+  PutFixed64LE(&body, group);
   body += EncodeMessage(m);
   if (body.size() + 1 > kMaxFrameBytes) return;  // never sent; the core sends smaller batches
   asio::post(impl_->io, [impl = impl_.get(), to = m.to,

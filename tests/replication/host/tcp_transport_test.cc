@@ -14,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "datatypes/encoding.h"
 #include "replication/codec.h"
 #include "replication/host/tcp_transport.h"
 
@@ -89,8 +90,8 @@ Message Heartbeat(ReplicaId from, ReplicaId to, uint64_t commit) {
 }
 
 std::string PaxosFrame(GroupId group, const Message& m) {
-  std::string body(8, '\0');
-  for (int i = 0; i < 8; ++i) body[static_cast<size_t>(i)] = static_cast<char>(group >> (8 * i));
+  std::string body;
+  PutFixed64LE(&body, group);
   body += EncodeMessage(m);
   return TcpTransport::EncodeFrame(TcpTransport::FrameKind::kPaxos, body);
 }
