@@ -283,6 +283,7 @@ Result<std::unique_ptr<Storage>> Storage::Open(StorageOptions options) {
 
 Status Storage::LoadServerRecords() {
   std::string value;
+  for (int i = 0; i < kMaxDatabases; ++i) db_map_[i] = static_cast<uint8_t>(i);
   rocksdb::Status st = db_->Get(rocksdb::ReadOptions(), default_cf(), kDbMapKey, &value);
   if (st.ok()) {
     for (size_t i = 0; i < value.size() && i < kMaxDatabases; ++i) {
@@ -465,6 +466,43 @@ Status Storage::SyncWal() {
   rocksdb::Status st = db_->SyncWAL();
   if (st.ok()) stats_.wal_syncs.fetch_add(1, std::memory_order_relaxed);
   return FromRocks(st);
+}
+
+Status Storage::ReplaceContents(const std::vector<std::vector<std::string>>& files) {
+  if (files.size() > cfs_.size()) return Status(Code::kInvalidArgument, "too many column families");
+  rocksdb::WriteBatch wipe;
+  for (auto* cf : cfs_) {
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), cf));
+    it->SeekToFirst();
+    if (!it->Valid()) continue;
+    std::string first = it->key().ToString();
+    it->SeekToLast();
+    std::string end = it->key().ToString();
+    end.push_back('\0');  // the smallest key above the last one
+    (void)wipe.DeleteRange(cf, first, end);
+  }
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  rocksdb::Status st = db_->Write(wo, &wipe);
+  if (!st.ok()) return FromRocks(st);
+  std::vector<rocksdb::IngestExternalFileArg> args;
+  for (size_t i = 0; i < files.size(); ++i) {
+    if (files[i].empty()) continue;
+    rocksdb::IngestExternalFileArg arg;
+    arg.column_family = cfs_[i];
+    arg.external_files = files[i];
+    arg.options.move_files = false;
+    arg.options.allow_global_seqno = true;
+    arg.options.allow_blocking_flush = true;
+    args.push_back(std::move(arg));
+  }
+  if (!args.empty()) {
+    st = db_->IngestExternalFiles(args);
+    if (!st.ok()) return FromRocks(st);
+  }
+  st = db_->FlushWAL(/*sync=*/true);
+  if (!st.ok()) return FromRocks(st);
+  return LoadServerRecords();
 }
 
 Status Storage::ReadKey(int logical_db, std::string_view key, KeyRecord* out,

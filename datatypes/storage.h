@@ -129,6 +129,9 @@ class Storage {
   rocksdb::ColumnFamilyHandle* sub_cf() const { return cfs_[kSubCf]; }
   rocksdb::ColumnFamilyHandle* expiry_cf() const { return cfs_[kExpiryCf]; }
   rocksdb::ColumnFamilyHandle* default_cf() const { return cfs_[kDefaultCf]; }
+  // Every column family, indexed by its number in snapshots (replication/host/snapshot.h):
+  // 0 default, 1 metadata, 2 subkeys, 3 expiry. The numbers are a wire format.
+  const std::vector<rocksdb::ColumnFamilyHandle*>& column_families() const { return cfs_; }
 
   uint64_t NowMs() const;
   // A fresh version for a new incarnation of a compound key, above every version of an
@@ -210,8 +213,16 @@ class Storage {
   // The logical db currently mapped to a physical one (-1 if none). Db guard held.
   int LogicalDbOf(uint8_t physical) const;
 
-  // Syncs the WAL now (kEverySec housekeeping, SHUTDOWN).
+  // Syncs the WAL now (kEverySec housekeeping, SHUTDOWN, before a replica compacts its log).
   Status SyncWal();
+
+  // Replaces the whole store with the sorted SST files in `files` (files[i] for column
+  // family i, as column_families() numbers them): a replica installing a snapshot. Deletes
+  // every key of every column family, ingests the files (copied; the originals stay) in one
+  // atomic ingestion, syncs, and reloads the in-memory records (db map, counters, version).
+  // Not atomic as a whole: a caller that crashes half-way runs it again (it is idempotent).
+  // The caller holds db_guard() exclusively.
+  Status ReplaceContents(const std::vector<std::vector<std::string>>& files);
 
   // A RocksDB property of the whole DB, summed over column families when numeric.
   uint64_t IntProperty(const std::string& name) const;

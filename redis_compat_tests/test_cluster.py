@@ -32,13 +32,13 @@ from keelcompat.servers import Server, find_program, free_ports, keel_server_arg
 
 
 class Node:
-    def __init__(self, base: Path, port: int, bus: int):
+    def __init__(self, base: Path, port: int, bus: int, extra=()):
         self.port, self.bus = port, bus
         self.dir = base / f"node-{port}"
         self.dir.mkdir(parents=True, exist_ok=True)
         argv = keel_server_argv(port, self.dir) + [
             "--cluster-enabled", "yes", "--cluster-port", str(bus), "--metrics-port", "0",
-            "--appendfsync", "always"]
+            "--appendfsync", "always", *extra]
         self.server = Server(f"keel-{port}", argv, port, self.dir / "keel.log")
 
     def start(self):
@@ -81,9 +81,9 @@ def role(node: Node) -> str:
 
 
 class Cluster:
-    def __init__(self, base: Path, count: int = 3):
+    def __init__(self, base: Path, count: int = 3, extra=()):
         ports = free_ports(2 * count)
-        self.nodes = [Node(base, ports[i], ports[count + i]) for i in range(count)]
+        self.nodes = [Node(base, ports[i], ports[count + i], extra) for i in range(count)]
 
     def start(self):
         for n in self.nodes:
@@ -302,6 +302,51 @@ def test_a_stopped_follower_does_not_stop_the_group_and_two_stopped_block_writes
         wait_for(f"node {n.port} to catch up", lambda: c.get("after") == b"1")
         assert c.get("one-down:49") == b"49"
     client.close()
+
+
+def info_int(node: Node, field: str) -> int:
+    return int(node.client().info("replication")[field])
+
+
+def test_a_replica_that_lost_its_disk_rejoins_and_catches_up_from_a_snapshot(tmp_path):
+    # A small compaction threshold: the log no longer holds the first writes.
+    c = Cluster(tmp_path, extra=("--cluster-log-compact-bytes", "64kb"))
+    try:
+        c.start()
+        leader = c.leader()
+        client = leader.client()
+        pipe = client.pipeline(transaction=False)
+        for i in range(3000):
+            pipe.set(f"snap:{i}", "v" * 100)
+            pipe.hset(f"snaph:{i % 50}", f"f{i}", i)
+        pipe.execute()
+        assert info_int(leader, "keel_paxos_log_compactions") > 0
+        assert info_int(leader, "keel_paxos_log_bytes") < 64 * 1024
+        lost = next(n for n in c.nodes if n is not leader)
+        old_id = lost.client().execute_command("CLUSTER", "MYID")
+        lost.kill9()
+        shutil.rmtree(lost.dir)
+        lost.dir.mkdir()
+        lost.start()  # a new node (new id), alone and empty
+        assert client.execute_command("CLUSTER", "FORGET", old_id) in (b"OK", "OK", True)
+        wait_for("the old node to be removed",
+                 lambda: old_id not in client.execute_command("CLUSTER", "NODES"))
+        assert client.execute_command(
+            "CLUSTER", "MEET", "127.0.0.1", lost.port, lost.bus) in (b"OK", "OK", True)
+        wait_for("the new node to be a voter", c.all_voters, timeout=30)
+        wait_for("the new node to install a snapshot",
+                 lambda: info_int(lost, "keel_paxos_snapshots_installed") == 1)
+        assert info_int(leader, "keel_paxos_snapshots_sent") >= 1
+        r = lost.client()
+        r.execute_command("READONLY")
+        client.set("after-snapshot", "1")
+        wait_for("the new node to apply later writes", lambda: r.get("after-snapshot") == b"1")
+        assert r.dbsize() == client.dbsize()
+        assert r.get("snap:0") == b"v" * 100
+        assert r.get("snap:2999") == b"v" * 100
+        assert r.hlen("snaph:7") == 60
+    finally:
+        c.stop()
 
 
 def test_publish_on_any_node_reaches_subscribers_on_every_node(cluster):

@@ -146,6 +146,10 @@ Config::Config() {
        "Cluster bus port (0 = the client port + 10000).", 0, 65535},
       {"cluster-node-timeout", OptionType::kInt, "300", false,
        "Milliseconds without a leader before a replica starts an election.", 20, 600000},
+      {"cluster-log-compact-bytes", OptionType::kMemory, "64mb", false,
+       "Compact the replicated log once its entries exceed this size (0 = never); replicas "
+       "that need compacted entries get a snapshot.",
+       0},
       {"cluster-announce-ip", OptionType::kString, "", false,
        "Address announced to clients and peers (empty = the first bind address)."},
       {"requirepass", OptionType::kString, "", true,

@@ -77,7 +77,11 @@ void Server::ApplyConfig(const std::string& name, const std::string& value) {
     }
   }
   if (name == "appendfsync" && storage_) {
-    storage_->set_fsync_policy(ParseFsyncPolicy(value).value_or(FsyncPolicy::kEverySec));
+    FsyncPolicy policy = ParseFsyncPolicy(value).value_or(FsyncPolicy::kEverySec);
+    storage_->set_fsync_policy(policy);
+    if (cluster_) {
+      cluster_->SetLogSync(policy == FsyncPolicy::kAlways, policy == FsyncPolicy::kEverySec);
+    }
   }
 }
 
@@ -152,7 +156,9 @@ Status Server::Start() {
     co.port = port_;
     co.bus_port = static_cast<uint16_t>(config_->GetInt("cluster-port"));
     co.node_timeout_ms = static_cast<uint32_t>(config_->GetInt("cluster-node-timeout"));
-    co.sync = so.fsync != FsyncPolicy::kNo;
+    co.sync = so.fsync == FsyncPolicy::kAlways;
+    co.sync_every_second = so.fsync == FsyncPolicy::kEverySec;
+    co.compact_bytes = static_cast<uint64_t>(config_->GetInt("cluster-log-compact-bytes"));
     // PUBLISH on any node reaches subscribers on every node, as in Redis Cluster.
     co.on_publish = [this](std::string_view channel, std::string_view message) {
       (void)pubsub_.Publish(channel, message);

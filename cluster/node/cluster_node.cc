@@ -50,6 +50,8 @@ ReplicaId ReplicaOf(const std::string& node_id) {
 ClusterNode::ClusterNode(ClusterNodeOptions options, Storage* storage)
     : options_(std::move(options)), storage_(storage) {
   if (options_.bus_port == 0) options_.bus_port = static_cast<uint16_t>(options_.port + 10000);
+  sync_every_cycle_.store(options_.sync);
+  sync_every_second_.store(options_.sync_every_second);
 }
 
 ClusterNode::~ClusterNode() { Stop(); }
@@ -123,7 +125,9 @@ GroupHostOptions ClusterNode::HostOptions(bool bootstrap) const {
   o.paxos.election_ticks = 10;
   o.paxos.heartbeat_ticks = 2;
   o.tick_ms = std::max<uint32_t>(1, options_.node_timeout_ms / 10);
-  o.sync = options_.sync;
+  o.sync = sync_every_cycle_.load();
+  o.snapshot_dir = options_.dir + "/paxos-snapshots";
+  o.compact_bytes = options_.compact_bytes;
   if (bootstrap) o.bootstrap = {replica_};
   return o;
 }
@@ -161,6 +165,13 @@ void ClusterNode::Stop() {
     for (auto& h : hosts_) h->Stop();
   }
   if (bus_) bus_->Stop();
+}
+
+void ClusterNode::SetLogSync(bool every_cycle, bool every_second) {
+  sync_every_cycle_.store(every_cycle);
+  sync_every_second_.store(every_second);
+  std::lock_guard<std::mutex> l(host_mu_);
+  for (auto& h : hosts_) h->set_sync(every_cycle);
 }
 
 GroupHost::State ClusterNode::state() const {
@@ -216,9 +227,14 @@ void ClusterNode::Refresh() {
 
 void ClusterNode::Maintain() {
   std::unique_lock<std::mutex> l(stop_mu_);
+  auto last_sync = std::chrono::steady_clock::now();
   while (!stopping_) {
     l.unlock();
     Refresh();
+    if (sync_every_second_.load() && std::chrono::steady_clock::now() - last_sync >= 1s) {
+      last_sync = std::chrono::steady_clock::now();
+      (void)log_->SyncWal();
+    }
     l.lock();
     stop_cv_.wait_for(l, 50ms, [this] { return stopping_; });
   }
@@ -350,6 +366,11 @@ Status ClusterNode::Failover() {
 
 std::string ClusterNode::OnRequest(const replication::TcpTransport::Hello& from,
                                    std::string_view body) {
+  if (replication::IsChunk(body)) {
+    GroupHost* host = host_.load();
+    if (from.cluster != group_.load() || host == nullptr) return "ERR not a member of this group";
+    return host->OnSnapshotChunk(from.replica, body);
+  }
   std::istringstream in{std::string(body)};
   std::string verb, leader_ip;
   uint64_t group = 0;

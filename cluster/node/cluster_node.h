@@ -20,7 +20,9 @@
 // port over a Request frame; that node accepts only if it is alone in its group and holds
 // no keys (nothing is merged or lost), leaves its group, and waits as an empty replica of
 // the leader's group. The leader then writes its record and adds it as a learner; the core
-// promotes it to voter once it has caught up.
+// promotes it to voter once it has caught up (from the log, or from a snapshot if the log
+// was compacted: chunks arrive as Request frames and go to GroupHost::OnSnapshotChunk;
+// they are staged under dir/paxos-snapshots).
 //
 // Thread-safety: every public method is thread-safe. Owned by the Server; Stop() before the
 // Storage closes.
@@ -56,7 +58,13 @@ struct ClusterNodeOptions {
   uint16_t port = 6379;            // the client port
   uint16_t bus_port = 0;           // 0: port + 10000
   uint32_t node_timeout_ms = 300;  // election timeout (a tick is a tenth of it)
-  bool sync = true;                // fsync the log (appendfsync != no)
+  // How the Paxos log reaches the disk, after appendfsync: always = every Ready cycle's
+  // write is fsynced before anything it promises is sent; everysec = written to the OS each
+  // cycle (an acknowledged write survives kill -9 of any number of nodes) and fsynced once a
+  // second by the maintenance thread; no = left to the OS.
+  bool sync = true;
+  bool sync_every_second = false;
+  uint64_t compact_bytes = 64u << 20;  // GroupHostOptions::compact_bytes
   // A PUBLISH from another node of the group (on the bus thread).
   replication::TcpTransport::PublishHandler on_publish;
 };
@@ -92,6 +100,9 @@ class ClusterNode {
     return host != nullptr && host->serving();
   }
   // The current host's counters (keel_paxos_* metrics).
+  // CONFIG SET appendfsync: how the Paxos log reaches the disk from now on (see
+  // ClusterNodeOptions::sync).
+  void SetLogSync(bool every_cycle, bool every_second);
   const replication::GroupHost::Counters& counters() const { return host_.load()->counters(); }
   // A linearizable read barrier on the leader (GroupHost::ReadIndex).
   void ReadIndex(std::function<void(Status)> done) { host_.load()->ReadIndex(std::move(done)); }
@@ -133,6 +144,8 @@ class ClusterNode {
   std::string node_id_;
   ReplicaId replica_ = 0;
   std::atomic<GroupId> group_{0};
+  std::atomic<bool> sync_every_cycle_{true};
+  std::atomic<bool> sync_every_second_{false};
   std::unique_ptr<replication::LogStore> log_;
   std::unique_ptr<replication::TcpTransport> bus_;
   // The group's host. Joining another group starts a new host; the old one is stopped and

@@ -1,6 +1,7 @@
 #include "replication/host/group_host.h"
 
 #include <chrono>
+#include <thread>
 
 #include "datatypes/encoding.h"
 #include "datatypes/storage.h"
@@ -47,7 +48,9 @@ uint64_t GroupHost::AppliedIndex(Storage& storage, GroupId group) {
 
 GroupHost::GroupHost(GroupHostOptions options, Storage* storage, LogStore* log,
                      Transport* transport)
-    : options_(std::move(options)), storage_(storage), log_(log), transport_(transport) {}
+    : options_(std::move(options)), storage_(storage), log_(log), transport_(transport) {
+  sync_.store(options_.sync);
+}
 
 GroupHost::~GroupHost() { Stop(); }
 
@@ -58,6 +61,30 @@ keel::Status GroupHost::Start() {
     if (log_->Persist(group, boot.hard_state, boot.entries, true) != replication::Status::kOk) {
       return keel::Status(Code::kStorage, "cannot persist the group's bootstrap entry");
     }
+  }
+  // An install that a crash interrupted: put the same snapshot in place before anything
+  // reads the store.
+  SnapshotMeta marked;
+  std::string marked_dir;
+  replication::Status marker_status = replication::Status::kOk;
+  if (log_->GetInstallMarker(group, &marked, &marked_dir, &marker_status)) {
+    StagedSnapshot staged;
+    if (!SnapshotStager::Load(marked_dir, &staged) || staged.index != marked.index) {
+      return keel::Status(Code::kStorage,
+                          "an interrupted snapshot install cannot be redone: " + marked_dir);
+    }
+    keel::Status st = ReplaceStore(staged);
+    if (!st.ok()) return st;
+    if (log_->PersistSnapshotMeta(group, marked, true) != replication::Status::kOk) {
+      return keel::Status(Code::kStorage, "cannot persist the installed snapshot's meta");
+    }
+    SnapshotStager::Remove(marked_dir);
+  } else if (marker_status != replication::Status::kOk) {
+    return keel::Status(Code::kStorage, "the snapshot install marker is corrupt");
+  }
+  if (!options_.snapshot_dir.empty()) {
+    stager_ = std::make_unique<SnapshotStager>(options_.snapshot_dir + "/g" + std::to_string(group),
+                                               group);
   }
   PersistentState state;
   if (log_->Load(group, AppliedIndex(*storage_, group), &state) != replication::Status::kOk) {
@@ -75,6 +102,7 @@ keel::Status GroupHost::Start() {
     return keel::Status(Code::kInvalidArgument,
                         std::string("cannot start the Paxos node: ") + StatusName(st));
   }
+  CountLogBytes();
   PublishStatus();
   thread_ = std::thread([this] { Run(); });
   return keel::Status::Ok();
@@ -88,6 +116,11 @@ void GroupHost::Stop() {
   }
   cv_.notify_all();
   if (thread_.joinable()) thread_.join();
+  cancel_senders_.store(true);
+  for (auto& [peer, sender] : senders_) {
+    if (sender->thread.joinable()) sender->thread.join();
+  }
+  senders_.clear();
   // Whatever was submitted and not decided: the outcome is unknown to the submitter.
   std::deque<Submitted> left;
   {
@@ -233,7 +266,20 @@ void GroupHost::Run() {
 }
 
 void GroupHost::Cycle(std::deque<Message>& inbox, std::deque<Submitted>& proposals, bool tick) {
-  for (auto& m : inbox) (void)node_->Step(m);  // malformed or misaddressed: ignored
+  for (auto& m : inbox) {
+    // A snapshot is let in only once its data is staged here complete: the core takes it as
+    // installed the moment it steps it.
+    if (m.type == MessageType::kInstallSnapshot && m.snapshot &&
+        m.snapshot->meta.index > node_->commit_index()) {
+      ReplicaId leader = 0;
+      uint64_t transfer = 0, index = 0;
+      if (!stager_ || !ParseHandle(m.snapshot->data, &leader, &transfer, &index) ||
+          index != m.snapshot->meta.index || !stager_->HasComplete(m.snapshot->data)) {
+        continue;  // the leader sends it again after a timeout
+      }
+    }
+    (void)node_->Step(m);  // malformed or misaddressed: ignored
+  }
   for (auto& s : proposals) {
     if (broken_) {
       s.done(keel::Status(Code::kStorage, "the replica cannot apply its log"),
@@ -266,19 +312,30 @@ void GroupHost::Cycle(std::deque<Message>& inbox, std::deque<Submitted>& proposa
     Ready ready = node_->GetReady();
     ProcessReady(ready);
     node_->Advance(ready);
+    if (!ready.snapshot_requests.empty()) HandleSnapshotRequests(ready.snapshot_requests);
   }
+  MaybeCompact();
   PublishStatus();
 }
 
 void GroupHost::ProcessReady(Ready& ready) {
   GroupId group = options_.group;
-  // 1. Snapshots are not produced yet (no log compaction): nothing to install.
+  // 1. A snapshot replaces the store. Whatever this replica proposed is decided first: its
+  //    batches hold the db gate the install needs.
+  if (ready.snapshot) {
+    FailPending(keel::Status(Code::kUnknownOutcome));
+    if (!InstallSnapshot(*ready.snapshot)) {
+      broken_ = true;  // the core took it as installed: stop; a restart redoes it
+      return;
+    }
+  }
   // 2. Durable before anything is sent.
-  if (log_->Persist(group, ready.hard_state, ready.entries, options_.sync) !=
-      replication::Status::kOk) {
+  if (log_->Persist(group, ready.hard_state, ready.entries,
+                    sync_.load(std::memory_order_relaxed)) != replication::Status::kOk) {
     broken_ = true;  // cannot promise what is not durable: stop sending
     return;
   }
+  for (const Entry& e : ready.entries) log_bytes_ += EntryBytes(e);
   // 3. Send.
   for (const Message& m : ready.messages) transport_->Send(group, m);
   // Leadership over: what was proposed under it may or may not be chosen. Decided before
@@ -354,7 +411,8 @@ void GroupHost::ApplyEntry(const Entry& e) {
   (void)m.batch.Put(storage_->default_cf(), AppliedKey(options_.group), applied);
   keel::Status st;
   if (finder.found) {
-    std::unique_lock<SharedGate> gate(storage_->db_guard());
+    ClaimGate();
+    std::unique_lock<SharedGate> gate(storage_->db_guard(), std::adopt_lock);
     st = storage_->Apply(m);
   } else {
     st = storage_->Apply(m);
@@ -379,6 +437,211 @@ void GroupHost::FailPending(const keel::Status& why) {
     pending_.pop_front();
     p.done(why, std::move(p.mutation));
   }
+}
+
+}  // namespace keel::replication
+
+namespace keel::replication {
+
+// ---------------------------------------------------------------------------------------
+// The db gate, from the host thread
+// ---------------------------------------------------------------------------------------
+
+void GroupHost::RefuseProposals() {
+  std::deque<Submitted> submitted;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    submitted.swap(proposals_);
+  }
+  std::deque<Submitted> keep;
+  for (auto& s : submitted) {
+    if (s.mutation.epoch == epoch_ && serving_ballot_ == node_->promised() &&
+        node_->role() == Role::kLeader) {
+      keep.push_back(std::move(s));  // still valid: proposed next cycle
+      continue;
+    }
+    s.done(keel::Status(Code::kNotLeader, std::to_string(node_->leader())), std::move(s.mutation));
+  }
+  if (keep.empty()) return;
+  std::lock_guard<std::mutex> l(mu_);
+  for (auto it = keep.rbegin(); it != keep.rend(); ++it) proposals_.push_front(std::move(*it));
+}
+
+void GroupHost::ClaimGate() {
+  SharedGate& gate = storage_->db_guard();
+  while (!gate.try_claim()) {
+    RefuseProposals();
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
+  }
+  while (!gate.drained()) {
+    RefuseProposals();
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Receiving and installing snapshots
+// ---------------------------------------------------------------------------------------
+
+std::string GroupHost::OnSnapshotChunk(ReplicaId from, std::string_view body) {
+  if (!stager_) return "ERR this replica cannot receive snapshots";
+  return stager_->OnChunk(from, body);
+}
+
+keel::Status GroupHost::ReplaceStore(const StagedSnapshot& staged) {
+  keel::Status st = storage_->ReplaceContents(staged.files);
+  if (!st.ok()) return st;
+  uint64_t applied = AppliedIndex(*storage_, options_.group);
+  if (applied != staged.index) {
+    return keel::Status(Code::kStorage, "the installed snapshot records applied index " +
+                                            std::to_string(applied) + ", not " +
+                                            std::to_string(staged.index));
+  }
+  return keel::Status::Ok();
+}
+
+bool GroupHost::InstallSnapshot(const Snapshot& snapshot) {
+  StagedSnapshot staged;
+  if (!stager_ || !stager_->Claim(snapshot.data, &staged)) return false;
+  GroupId group = options_.group;
+  if (log_->PutInstallMarker(group, snapshot.meta, staged.dir) != replication::Status::kOk) {
+    return false;
+  }
+  keel::Status st;
+  {
+    ClaimGate();
+    std::unique_lock<SharedGate> gate(storage_->db_guard(), std::adopt_lock);
+    st = ReplaceStore(staged);
+  }
+  if (!st.ok()) return false;
+  if (log_->PersistSnapshotMeta(group, snapshot.meta, true) != replication::Status::kOk) {
+    return false;
+  }
+  SnapshotStager::Remove(staged.dir);
+  sent_.clear();
+  NoteApplied(snapshot.meta.index);
+  log_bytes_ = 0;
+  counters_.snapshots_installed.fetch_add(1, std::memory_order_relaxed);
+  return true;
+}
+
+// ---------------------------------------------------------------------------------------
+// Sending snapshots
+// ---------------------------------------------------------------------------------------
+
+void GroupHost::HandleSnapshotRequests(const std::vector<SnapshotRequest>& requests) {
+  for (const SnapshotRequest& req : requests) {
+    // A transfer the peer already holds complete serves again if it is recent enough.
+    auto sent = sent_.find(req.to);
+    if (sent != sent_.end() && sent->second.index >= req.min_index &&
+        sent->second.index >= node_->snapshot_index() &&
+        node_->SendSnapshot(req.to, sent->second.index, sent->second.handle) ==
+            replication::Status::kOk) {
+      continue;
+    }
+    auto& sender = senders_[req.to];
+    if (sender && !sender->done.load()) continue;  // one transfer per peer at a time
+    if (sender && sender->thread.joinable()) sender->thread.join();
+    sender = std::make_unique<Sender>();
+    uint64_t transfer = ++transfer_seq_;
+    std::atomic<bool>* done = &sender->done;
+    sender->thread =
+        std::thread([this, to = req.to, transfer, done] { SendSnapshotTo(to, transfer, done); });
+  }
+}
+
+void GroupHost::SendSnapshotTo(ReplicaId to, uint64_t transfer, std::atomic<bool>* done) {
+  SnapshotSource source(storage_, options_.group);
+  ChunkHeader h;
+  h.group = options_.group;
+  h.leader = id();
+  h.transfer = transfer;
+  h.index = source.index();
+  bool ok = h.index > 0;
+  uint64_t bytes = 0;
+  std::string records, next;
+  (void)source.Next(kChunkBytes, &records);
+  while (ok) {
+    if (cancel_senders_.load()) {
+      ok = false;
+      break;
+    }
+    next.clear();
+    h.last = !source.Next(kChunkBytes, &next);
+    if (!source.status().ok()) {
+      ok = false;
+      break;
+    }
+    bytes += records.size();
+    auto reply = transport_->Call(to, EncodeChunk(h, records), options_.chunk_timeout);
+    if (!reply.ok() || *reply != "OK") {
+      ok = false;
+      break;
+    }
+    if (h.last) break;
+    ++h.seq;
+    records.swap(next);
+  }
+  if (!ok) {
+    counters_.snapshots_failed.fetch_add(1, std::memory_order_relaxed);
+    done->store(true);
+    return;
+  }
+  counters_.snapshot_bytes_sent.fetch_add(bytes, std::memory_order_relaxed);
+  std::string handle = MakeHandle(id(), transfer, h.index);
+  // Done only on the host thread: compaction waits for it, so that the transfer's index is
+  // still within the log when the core is given it.
+  RunOnHost([this, to, index = h.index, handle, done](PaxosNode& n) {
+    sent_[to] = Sent{index, handle};
+    if (n.SendSnapshot(to, index, handle) == replication::Status::kOk) {
+      counters_.snapshots_sent.fetch_add(1, std::memory_order_relaxed);
+    }
+    done->store(true);
+  });
+}
+
+// ---------------------------------------------------------------------------------------
+// Compaction
+// ---------------------------------------------------------------------------------------
+
+void GroupHost::CountLogBytes() {
+  log_bytes_ = 0;
+  for (uint64_t i = node_->snapshot_index() + 1; i <= node_->last_index(); ++i) {
+    if (const Entry* e = node_->EntryAt(i)) log_bytes_ += EntryBytes(*e);
+  }
+  counters_.log_bytes.store(log_bytes_, std::memory_order_relaxed);
+}
+
+void GroupHost::MaybeCompact() {
+  counters_.log_bytes.store(log_bytes_, std::memory_order_relaxed);
+  const uint64_t applied = node_->applied_index();
+  if (broken_ || options_.compact_bytes == 0 || log_bytes_ < options_.compact_bytes ||
+      applied == compact_tried_at_) {
+    return;
+  }
+  compact_tried_at_ = applied;
+  for (auto& [peer, sender] : senders_) {
+    if (!sender->done.load()) return;  // the transfer's index must stay in the log's reach
+  }
+  // Keep the newest applied entries, up to half the budget and compact_keep_entries.
+  uint64_t point = applied, kept = 0;
+  while (point > node_->snapshot_index() && applied - point < options_.compact_keep_entries) {
+    const Entry* e = node_->EntryAt(point);
+    if (e == nullptr || kept + EntryBytes(*e) > options_.compact_bytes / 2) break;
+    kept += EntryBytes(*e);
+    --point;
+  }
+  if (point <= node_->snapshot_index()) return;
+  // The applied state up to `point` must outlive the entries dropped.
+  if (!storage_->SyncWal().ok()) return;
+  if (node_->Compact(point) != replication::Status::kOk) return;
+  if (log_->PersistSnapshotMeta(options_.group, node_->snapshot_meta(), sync_.load()) !=
+      replication::Status::kOk) {
+    broken_ = true;
+    return;
+  }
+  CountLogBytes();
+  counters_.compactions.fetch_add(1, std::memory_order_relaxed);
 }
 
 }  // namespace keel::replication

@@ -23,6 +23,18 @@
 // as the entry it applies): "paxos\0applied" u64 group (big-endian) -> u64 index
 // (little-endian).
 //
+// Log compaction and snapshots (replication/host/snapshot.h): once the entries after the
+// compaction point exceed options.compact_bytes, the host syncs the data store's WAL (the
+// applied state must not depend on the entries it drops) and compacts the log up to its
+// applied index, keeping the last entries (up to half the budget and compact_keep_entries)
+// for replicas that lag a little. A replica that needs compacted entries gets a snapshot:
+// the leader's host streams one RocksDB snapshot of the store in checksummed chunks from a
+// sender thread (one per peer), the replica stages them as SST files, and the core's
+// kInstallSnapshot names the complete staged transfer. The replica installs it with the db
+// gate held exclusively: install marker (synced, in the LogStore), replace the store's
+// contents, then the snapshot meta (which deletes the marker). A restart that finds the
+// marker installs the same staged snapshot again before anything else.
+//
 // Thread-safety: Deliver, Propose and the accessors are thread-safe; everything else runs on
 // the host thread. Owned by the server (or a test); Stop() before destroying the Storage,
 // LogStore or Transport it uses.
@@ -43,6 +55,7 @@
 
 #include "datatypes/committer.h"
 #include "replication/host/log_store.h"
+#include "replication/host/snapshot.h"
 #include "replication/host/transport.h"
 #include "replication/paxos.h"
 
@@ -56,8 +69,16 @@ struct GroupHostOptions {
   GroupId group = 1;
   Config paxos;                      // paxos.id is this replica
   uint32_t tick_ms = 30;             // one logical tick; election after paxos.election_ticks
-  bool sync = true;                  // fsync each Ready's log write (appendfsync != no)
+  bool sync = true;                  // fsync each Ready's log write (appendfsync always)
   std::vector<ReplicaId> bootstrap;  // founding voters, if this replica founds the group
+  // Where received snapshots are staged ("" = this replica cannot receive snapshots).
+  std::string snapshot_dir;
+  // Compact the log once its entries after the compaction point exceed this many bytes
+  // (0 = never); keep at most compact_keep_entries of them.
+  uint64_t compact_bytes = 64u << 20;
+  uint64_t compact_keep_entries = 10000;
+  // How long a snapshot sender waits for each chunk's acknowledgement.
+  std::chrono::milliseconds chunk_timeout{10000};
 };
 
 class GroupHost {
@@ -85,6 +106,9 @@ class GroupHost {
   // confirmation round serves every read requested meanwhile; no log write). Fails with
   // kNotLeader if leadership is lost first. Thread-safe; done runs on the host thread.
   void ReadIndex(std::function<void(keel::Status)> done);
+  // A snapshot chunk from replica `from` (the transport's request handler); returns the
+  // reply. Thread-safe.
+  std::string OnSnapshotChunk(ReplicaId from, std::string_view body);
 
   // A snapshot of the core's state, refreshed after every cycle. Thread-safe.
   struct State {
@@ -115,6 +139,12 @@ class GroupHost {
     std::atomic<uint64_t> leader_changes{0};  // times the known leader changed
     std::atomic<uint64_t> read_barriers{0};
     std::atomic<uint64_t> entries_applied{0};
+    std::atomic<uint64_t> snapshots_sent{0};       // transfers completed and handed to a peer
+    std::atomic<uint64_t> snapshots_failed{0};     // transfers abandoned (peer refused, timeout)
+    std::atomic<uint64_t> snapshots_installed{0};  // snapshots this replica installed
+    std::atomic<uint64_t> snapshot_bytes_sent{0};
+    std::atomic<uint64_t> compactions{0};
+    std::atomic<uint64_t> log_bytes{0};  // gauge: bytes of the entries after the compaction point
   };
   const Counters& counters() const { return counters_; }
   // State::epoch, without a lock (read by every transaction).
@@ -122,6 +152,8 @@ class GroupHost {
   // State::serving, without a lock.
   bool serving() const { return serving_atomic_.load(std::memory_order_acquire); }
   ReplicaId id() const { return options_.paxos.id; }
+  // Whether each Ready cycle's log write is fsynced (GroupHostOptions::sync). Thread-safe.
+  void set_sync(bool sync) { sync_.store(sync, std::memory_order_relaxed); }
 
   // The applied index recorded in `storage` for `group` (0 if none).
   static uint64_t AppliedIndex(Storage& storage, GroupId group);
@@ -150,6 +182,18 @@ class GroupHost {
   void FailPending(const keel::Status& why);
   void PublishStatus();
   void NoteApplied(uint64_t index);
+  // Takes the db gate exclusively from the host thread, answering the proposals that arrive
+  // meanwhile (their batches hold the gate shared until they are answered).
+  void ClaimGate();
+  void RefuseProposals();
+  // Snapshots and compaction (host thread).
+  bool InstallSnapshot(const Snapshot& snapshot);
+  keel::Status ReplaceStore(const StagedSnapshot& staged);
+  void HandleSnapshotRequests(const std::vector<SnapshotRequest>& requests);
+  void SendSnapshotTo(ReplicaId to, uint64_t transfer, std::atomic<bool>* done);
+  void MaybeCompact();
+  void CountLogBytes();
+  static uint64_t EntryBytes(const Entry& e) { return e.payload.size() + 48; }
 
   GroupHostOptions options_;
   Storage* storage_;
@@ -162,6 +206,24 @@ class GroupHost {
   std::atomic<uint64_t> epoch_atomic_{0};
   std::atomic<bool> serving_atomic_{false};
   bool broken_ = false;  // the state machine failed to apply a chosen entry
+  std::atomic<bool> sync_{true};
+
+  // Snapshots (host thread unless noted).
+  std::unique_ptr<SnapshotStager> stager_;  // thread-safe itself
+  struct Sender {
+    std::thread thread;
+    std::atomic<bool> done{false};
+  };
+  std::map<ReplicaId, std::unique_ptr<Sender>> senders_;
+  std::atomic<bool> cancel_senders_{false};
+  uint64_t transfer_seq_ = 0;
+  struct Sent {
+    uint64_t index = 0;
+    std::string handle;
+  };
+  std::map<ReplicaId, Sent> sent_;  // complete transfers, reusable while the peer has them
+  uint64_t log_bytes_ = 0;
+  uint64_t compact_tried_at_ = 0;  // applied index of the last compaction attempt
 
   mutable std::mutex mu_;
   std::condition_variable cv_;

@@ -39,6 +39,8 @@ Status LogStore::Open(const std::string& dir, std::unique_ptr<LogStore>* out, st
   return Status::kOk;
 }
 
+Status LogStore::SyncWal() { return db_->SyncWAL().ok() ? Status::kOk : Status::kUnavailable; }
+
 bool LogStore::Exists(GroupId group) {
   std::string prefix = GroupKey(group, 'h');
   std::string value;
@@ -116,9 +118,45 @@ Status LogStore::PersistSnapshotMeta(GroupId group, const SnapshotMeta& meta, bo
   rocksdb::WriteBatch batch;
   batch.Put(GroupKey(group, 's'), EncodeSnapshotMeta(meta));
   batch.DeleteRange(EntryKey(group, 0), EntryKey(group, meta.index + 1));
+  batch.Delete(GroupKey(group, 'i'));
   rocksdb::WriteOptions wo;
   wo.sync = sync;
   return db_->Write(wo, &batch).ok() ? Status::kOk : Status::kUnavailable;
+}
+
+}  // namespace keel::replication
+
+namespace keel::replication {
+
+Status LogStore::PutInstallMarker(GroupId group, const SnapshotMeta& meta,
+                                  const std::string& staged_dir) {
+  std::string meta_bytes = EncodeSnapshotMeta(meta);
+  std::string v;
+  uint32_t n = static_cast<uint32_t>(meta_bytes.size());
+  for (int i = 0; i < 4; ++i) v.push_back(static_cast<char>((n >> (8 * i)) & 0xff));
+  v += meta_bytes;
+  v += staged_dir;
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  return db_->Put(wo, GroupKey(group, 'i'), v).ok() ? Status::kOk : Status::kUnavailable;
+}
+
+bool LogStore::GetInstallMarker(GroupId group, SnapshotMeta* meta, std::string* staged_dir,
+                                Status* status) {
+  if (status != nullptr) *status = Status::kOk;
+  std::string v;
+  if (!db_->Get(rocksdb::ReadOptions(), GroupKey(group, 'i'), &v).ok()) return false;
+  uint32_t n = 0;
+  if (v.size() >= 4) {
+    for (int i = 3; i >= 0; --i) n = (n << 8) | static_cast<uint8_t>(v[i]);
+  }
+  if (v.size() < 4 || v.size() - 4 < n ||
+      DecodeSnapshotMeta(std::string_view(v).substr(4, n), meta) != Status::kOk) {
+    if (status != nullptr) *status = Status::kCorrupt;
+    return false;
+  }
+  *staged_dir = v.substr(4 + n);
+  return true;
 }
 
 }  // namespace keel::replication

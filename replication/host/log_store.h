@@ -6,6 +6,8 @@
 //   'g' u64 group 'h'            -> HardState     (replication/codec.h)
 //   'g' u64 group 's'            -> SnapshotMeta
 //   'g' u64 group 'e' u64 index  -> Entry
+//   'g' u64 group 'i'            -> install marker: u32 n | SnapshotMeta[n] | staging dir
+//                                   (present only while a snapshot is being installed)
 //   'n' name                     -> the node's own records (identity, group membership;
 //                                   cluster/node/cluster_node.h), written synced
 // A Ready cycle's hard state and entries are one WriteBatch, written with sync unless the
@@ -40,8 +42,20 @@ class LogStore {
   // Persists one Ready cycle: the hard state (if set) and the entries, atomically.
   Status Persist(GroupId group, const std::optional<HardState>& hard_state,
                  const std::vector<Entry>& entries, bool sync);
-  // Persists a compaction point and deletes the entries at or below it.
+  // Persists a compaction point and deletes the entries at or below it (and the install
+  // marker, if any: the snapshot it names is now in place).
   Status PersistSnapshotMeta(GroupId group, const SnapshotMeta& meta, bool sync);
+
+  // Snapshot install, crash-safe: the marker is written (synced) before the data store is
+  // replaced with the staged snapshot in `staged_dir`, and removed by PersistSnapshotMeta
+  // once it is in place. A restart that finds it installs the same snapshot again.
+  Status PutInstallMarker(GroupId group, const SnapshotMeta& meta, const std::string& staged_dir);
+  // False if there is none (or it is unreadable: kCorrupt is reported through `status`).
+  bool GetInstallMarker(GroupId group, SnapshotMeta* meta, std::string* staged_dir,
+                        Status* status = nullptr);
+
+  // Fsyncs what earlier unsynced writes left in the OS (appendfsync everysec).
+  Status SyncWal();
 
   // Whether anything of `group` is stored.
   bool Exists(GroupId group);

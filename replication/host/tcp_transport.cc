@@ -365,6 +365,10 @@ void TcpTransport::SetCluster(uint64_t cluster) {
 }
 
 void TcpTransport::SetPeer(ReplicaId id, const std::string& host, uint16_t port) {
+  {
+    std::lock_guard<std::mutex> l(addresses_mu_);
+    addresses_[id] = {host, port};
+  }
   asio::post(impl_->io, [impl = impl_.get(), id, host, port] {
     auto& p = impl->peers[id];
     if (p && p->host == host && p->port == port) return;
@@ -382,6 +386,10 @@ void TcpTransport::SetPeer(ReplicaId id, const std::string& host, uint16_t port)
 }
 
 void TcpTransport::RemovePeer(ReplicaId id) {
+  {
+    std::lock_guard<std::mutex> l(addresses_mu_);
+    addresses_.erase(id);
+  }
   asio::post(impl_->io, [impl = impl_.get(), id] {
     auto it = impl->peers.find(id);
     if (it == impl->peers.end()) return;
@@ -402,6 +410,21 @@ void TcpTransport::Send(GroupId group, const Message& m) {
                          frame = EncodeFrame(FrameKind::kPaxos, body)]() mutable {
     impl->Enqueue(to, std::move(frame));
   });
+}
+
+keel::Result<std::string> TcpTransport::Call(ReplicaId to, std::string body,
+                                             std::chrono::milliseconds timeout) {
+  std::pair<std::string, uint16_t> address;
+  {
+    std::lock_guard<std::mutex> l(addresses_mu_);
+    auto it = addresses_.find(to);
+    if (it == addresses_.end()) {
+      return keel::Status(Code::kInvalidArgument,
+                          "no address known for replica " + std::to_string(to));
+    }
+    address = it->second;
+  }
+  return Request(address.first, address.second, std::move(body), timeout);
 }
 
 keel::Result<std::string> TcpTransport::Request(const std::string& host, uint16_t port,

@@ -74,6 +74,9 @@ class TcpTransport final : public Transport {
   void RemovePeer(ReplicaId id);
 
   void Send(GroupId group, const Message& m) override;
+  // A Request to the bus address last given for `to` by SetPeer.
+  keel::Result<std::string> Call(ReplicaId to, std::string body,
+                                 std::chrono::milliseconds timeout) override;
   // Sends a Publish frame to every peer with a known address (best effort, like Redis
   // Cluster's bus: a peer that is down misses it).
   void Broadcast(std::string_view channel, std::string_view message);
@@ -91,6 +94,8 @@ class TcpTransport final : public Transport {
   struct Impl;
   std::unique_ptr<Impl> impl_;
   std::atomic<uint16_t> port_{0};
+  std::mutex addresses_mu_;
+  std::map<ReplicaId, std::pair<std::string, uint16_t>> addresses_;  // as given to SetPeer
 };
 
 }  // namespace keel::replication

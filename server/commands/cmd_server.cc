@@ -602,6 +602,11 @@ std::string InfoSection(CommandContext& c, std::string_view section) {
     num("keel_paxos_commit_index", static_cast<int64_t>(state.commit));
     num("keel_paxos_applied_index", static_cast<int64_t>(state.applied));
     num("keel_paxos_last_index", static_cast<int64_t>(state.last_index));
+    const auto& pc = n->counters();
+    num("keel_paxos_log_bytes", static_cast<int64_t>(pc.log_bytes.load()));
+    num("keel_paxos_log_compactions", static_cast<int64_t>(pc.compactions.load()));
+    num("keel_paxos_snapshots_sent", static_cast<int64_t>(pc.snapshots_sent.load()));
+    num("keel_paxos_snapshots_installed", static_cast<int64_t>(pc.snapshots_installed.load()));
   } else if (section == "replication") {
     o += "# Replication\r\n";
     line("role", "master");

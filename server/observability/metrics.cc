@@ -519,6 +519,19 @@ void Metrics::CollectKeel(std::vector<MetricFamily>* out) const {
            D(pc.leader_changes.load()));
     Single(out, "keel_paxos_read_barriers_total", "Linearizable read barriers requested.", C,
            D(pc.read_barriers.load()));
+    Single(out, "keel_paxos_snapshots_sent_total",
+           "Snapshots streamed to a replica and handed to it.", C, D(pc.snapshots_sent.load()));
+    Single(out, "keel_paxos_snapshots_failed_total",
+           "Snapshot transfers abandoned (the replica refused a chunk or did not answer).", C,
+           D(pc.snapshots_failed.load()));
+    Single(out, "keel_paxos_snapshot_bytes_sent_total", "Bytes of snapshot records sent.", C,
+           D(pc.snapshot_bytes_sent.load()));
+    Single(out, "keel_paxos_snapshots_installed_total", "Snapshots this replica installed.", C,
+           D(pc.snapshots_installed.load()));
+    Single(out, "keel_paxos_log_compactions_total", "Times the log was compacted.", C,
+           D(pc.compactions.load()));
+    Single(out, "keel_paxos_log_bytes", "Bytes of the log entries kept after the compaction point.",
+           G, D(pc.log_bytes.load()));
     if (state.role == replication::Role::kLeader) {
       auto& match = NewFamily(out, "keel_paxos_replica_match_index",
                               "Leader's view: the highest log index each member holds.", G);
