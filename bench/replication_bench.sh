@@ -53,7 +53,8 @@ wait_replicas() {  # server pattern: until INFO replication has two lines matchi
 }
 wait_replicas redis1 '^slave[0-9].*state=online'
 
-# Keel: three nodes, one group (default appendfsync: the log is synced every cycle).
+# Keel: three nodes, one group, default appendfsync everysec like the Redis side: the log is
+# written to the OS every cycle and fsynced once a second.
 for k in keel1 keel2 keel3; do
   bus=$(free_port)
   start_server "$k" "$KEEL_SERVER" --cluster-enabled yes --cluster-port "$bus" --metrics-port 0

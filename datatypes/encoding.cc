@@ -91,6 +91,18 @@ uint32_t GetFixed32BE(const char* p) {
   return v;
 }
 
+void PutFixed32LE(std::string* out, uint32_t v) {
+  char buf[4];
+  for (int i = 0; i < 4; ++i) buf[i] = static_cast<char>((v >> (8 * i)) & 0xff);
+  out->append(buf, 4);
+}
+
+uint32_t GetFixed32LE(const char* p) {
+  uint32_t v = 0;
+  for (int i = 3; i >= 0; --i) v = (v << 8) | static_cast<unsigned char>(p[i]);
+  return v;
+}
+
 namespace {
 
 void PutSlotDb(std::string* out, uint16_t slot, uint8_t db) {

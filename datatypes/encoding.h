@@ -121,5 +121,7 @@ void PutFixed64BE(std::string* out, uint64_t v);
 uint64_t GetFixed64BE(const char* p);
 void PutFixed32BE(std::string* out, uint32_t v);
 uint32_t GetFixed32BE(const char* p);
+void PutFixed32LE(std::string* out, uint32_t v);
+uint32_t GetFixed32LE(const char* p);
 
 }  // namespace keel

@@ -349,6 +349,38 @@ def test_a_replica_that_lost_its_disk_rejoins_and_catches_up_from_a_snapshot(tmp
         c.stop()
 
 
+def test_wait_blocks_until_the_replicas_hold_the_write_or_the_timeout(cluster):
+    leader = cluster.leader()
+    c = leader.client()
+    assert c.set("w", "1")
+    # Both replicas get it (a majority already had it when SET was acknowledged).
+    assert c.execute_command("WAIT", 2, 5000) == 2
+    follower = next(n for n in cluster.nodes if n is not leader)
+    follower.signal(signal.SIGSTOP)
+    try:
+        assert c.set("w", "2")
+        assert c.execute_command("WAIT", 1, 0) >= 1  # enough already: no waiting
+        start = time.monotonic()
+        assert c.execute_command("WAIT", 2, 400) == 1  # the stopped one never answers
+        assert time.monotonic() - start >= 0.35
+        # A blocked WAIT is answered as soon as the replica catches up.
+        result = {}
+        waiter = threading.Thread(
+            target=lambda: result.setdefault("n", c.execute_command("WAIT", 2, 0)))
+        waiter.start()
+        time.sleep(0.3)
+        assert waiter.is_alive()
+    finally:
+        follower.signal(signal.SIGCONT)
+    waiter.join(10)
+    assert result.get("n") == 2
+    assert c.execute_command("WAIT", -1, 0) == 2
+    with pytest.raises(redis.ResponseError, match="timeout is negative"):
+        c.execute_command("WAIT", 1, -1)
+    with pytest.raises(redis.ResponseError, match="WAIT cannot be used with replica"):
+        follower.client().execute_command("WAIT", 1, 0)
+
+
 def test_publish_on_any_node_reaches_subscribers_on_every_node(cluster):
     subs = []
     for n in cluster.nodes:

@@ -13,6 +13,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -21,6 +22,11 @@
 namespace keel::server {
 
 class Connection;
+
+// The pseudo key (in db 0) that WAIT blocks on; woken whenever the replica group's
+// replicas acknowledge more of the log. (A user key of the same bytes only causes a
+// harmless extra check.)
+inline constexpr std::string_view kReplicationProgressKey{"\0keel\0wait", 11};
 
 class BlockingManager {
  public:

@@ -159,6 +159,7 @@ Status Server::Start() {
     co.sync = so.fsync == FsyncPolicy::kAlways;
     co.sync_every_second = so.fsync == FsyncPolicy::kEverySec;
     co.compact_bytes = static_cast<uint64_t>(config_->GetInt("cluster-log-compact-bytes"));
+    co.on_progress = [this] { blocking_.Wake({{0, std::string(kReplicationProgressKey)}}); };
     // PUBLISH on any node reaches subscribers on every node, as in Redis Cluster.
     co.on_publish = [this](std::string_view channel, std::string_view message) {
       (void)pubsub_.Publish(channel, message);

@@ -128,6 +128,7 @@ GroupHostOptions ClusterNode::HostOptions(bool bootstrap) const {
   o.sync = sync_every_cycle_.load();
   o.snapshot_dir = options_.dir + "/paxos-snapshots";
   o.compact_bytes = options_.compact_bytes;
+  o.on_progress = options_.on_progress;
   if (bootstrap) o.bootstrap = {replica_};
   return o;
 }
@@ -194,8 +195,14 @@ Status ClusterNode::WriteRecord(ReplicaId replica, const std::string& value) {
 void ClusterNode::Refresh() {
   GroupHost::State s = state();
   std::vector<NodeInfo> records;
-  std::unique_ptr<rocksdb::Iterator> it(
-      storage_->db()->NewIterator(rocksdb::ReadOptions(), storage_->default_cf()));
+  // Bounded to the records: the keys after them (counters merged on every write) would
+  // otherwise be resolved, operand by operand, every 50 ms.
+  std::string end = kRecordPrefix;
+  end.back() = static_cast<char>(end.back() + 1);
+  rocksdb::Slice upper(end);
+  rocksdb::ReadOptions ro;
+  ro.iterate_upper_bound = &upper;
+  std::unique_ptr<rocksdb::Iterator> it(storage_->db()->NewIterator(ro, storage_->default_cf()));
   for (it->Seek(kRecordPrefix); it->Valid() && it->key().starts_with(kRecordPrefix); it->Next()) {
     std::istringstream in(it->value().ToString());
     NodeInfo n;

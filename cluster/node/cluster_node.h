@@ -65,6 +65,8 @@ struct ClusterNodeOptions {
   bool sync = true;
   bool sync_every_second = false;
   uint64_t compact_bytes = 64u << 20;  // GroupHostOptions::compact_bytes
+  // GroupHostOptions::on_progress (WAIT).
+  std::function<void()> on_progress;
   // A PUBLISH from another node of the group (on the bus thread).
   replication::TcpTransport::PublishHandler on_publish;
 };

@@ -219,9 +219,14 @@ void GroupHost::PublishStatus() {
   s.serving = s.role == Role::kLeader && serving_ballot_ == s.ballot && !broken_;
   s.epoch = epoch_;
   serving_atomic_.store(s.serving, std::memory_order_release);
-  std::lock_guard<std::mutex> l(mu_);
-  s.applied = std::max(s.applied, state_.applied);
-  state_ = s;
+  bool progress = false;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    s.applied = std::max(s.applied, state_.applied);
+    progress = s.role == Role::kLeader && s.match != state_.match;
+    state_ = std::move(s);
+  }
+  if (progress && options_.on_progress) options_.on_progress();
 }
 
 void GroupHost::Run() {
@@ -355,7 +360,7 @@ void GroupHost::ProcessReady(Ready& ready) {
     FailReads();  // the core drops them: the readers ask again (elsewhere)
   }
   // 4. Apply.
-  for (const Entry& e : ready.committed_entries) ApplyEntry(e);
+  ApplyEntries(ready.committed_entries);
   // 5. Reads confirmed, with their index applied.
   for (const ReadState& rs : ready.read_states) {
     auto it = reads_.find(rs.context);
@@ -366,63 +371,100 @@ void GroupHost::ProcessReady(Ready& ready) {
   }
 }
 
-void GroupHost::ApplyEntry(const Entry& e) {
-  if (broken_) return;
-  // Proposals at slots below this one were not chosen there (another value was).
-  while (!pending_.empty() && pending_.front().index < e.index) {
-    Pending p = std::move(pending_.front());
-    pending_.pop_front();
-    p.done(keel::Status(Code::kNotLeader, "0"), std::move(p.mutation));
-  }
-  std::string applied;
-  PutFixed64LE(&applied, e.index);
-  bool ours = !pending_.empty() && pending_.front().index == e.index &&
-              pending_.front().ballot == e.ballot && e.type == EntryType::kNormal;
-  if (ours) {
-    Pending p = std::move(pending_.front());
-    pending_.pop_front();
-    (void)p.mutation.batch.Put(storage_->default_cf(), AppliedKey(options_.group), applied);
-    // The proposer holds the keys and, for whole-store commands, the db gate exclusively.
-    keel::Status st = storage_->Apply(p.mutation);
+void GroupHost::ApplyEntries(const std::vector<Entry>& entries) {
+  // Consecutive entries are applied as one RocksDB write (their batches' records in order,
+  // then the applied index once): one WAL write and one applied-index record per cycle
+  // instead of one per entry. An entry of another proposer that changes the whole store
+  // (FLUSHALL, SWAPDB) is applied alone, with the db gate held exclusively.
+  std::string rep(12, '\0');  // a WriteBatch's header: u64 sequence, u32 count
+  uint32_t count = 0;
+  uint64_t last = 0;
+  size_t n = 0;
+  std::vector<Pending> owners;
+  auto append = [&](const std::string& data) {
+    if (data.size() <= 12) return;
+    rep.append(data, 12, std::string::npos);
+    count += GetFixed32LE(data.data() + 8);
+  };
+  auto flush = [&] {
+    if (n == 0) return;
+    std::string applied;
+    PutFixed64LE(&applied, last);
+    Mutation m;
+    std::string header;
+    PutFixed64LE(&header, 0);
+    PutFixed32LE(&header, count);
+    rep.replace(0, 12, header);
+    m.batch = rocksdb::WriteBatch(std::move(rep));
+    (void)m.batch.Put(storage_->default_cf(), AppliedKey(options_.group), applied);
+    // The proposers hold their keys (and, for whole-store commands, the db gate).
+    keel::Status st = storage_->Apply(m);
     if (!st.ok()) {
-      broken_ = true;
+      broken_ = true;  // a replica that cannot apply a chosen entry must stop
     } else {
-      NoteApplied(e.index);  // an acknowledged write is visible in state() too
-      counters_.entries_applied.fetch_add(1, std::memory_order_relaxed);
-      counters_.proposals_applied.fetch_add(1, std::memory_order_relaxed);
-      counters_.proposal_usec.fetch_add(
-          static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
-                                    std::chrono::steady_clock::now() - p.submitted)
-                                    .count()),
-          std::memory_order_relaxed);
+      NoteApplied(last);
+      counters_.entries_applied.fetch_add(n, std::memory_order_relaxed);
     }
-    p.done(st, std::move(p.mutation));
-    return;
+    auto now = std::chrono::steady_clock::now();
+    for (Pending& p : owners) {
+      if (st.ok()) {
+        counters_.proposals_applied.fetch_add(1, std::memory_order_relaxed);
+        counters_.proposal_usec.fetch_add(
+            static_cast<uint64_t>(
+                std::chrono::duration_cast<std::chrono::microseconds>(now - p.submitted).count()),
+            std::memory_order_relaxed);
+      }
+      p.done(st, std::move(p.mutation));
+    }
+    owners.clear();
+    rep.assign(12, '\0');
+    count = 0;
+    n = 0;
+  };
+  for (const Entry& e : entries) {
+    if (broken_) break;
+    // Proposals at slots below this one were not chosen there (another value was).
+    while (!pending_.empty() && pending_.front().index < e.index) {
+      Pending p = std::move(pending_.front());
+      pending_.pop_front();
+      p.done(keel::Status(Code::kNotLeader, "0"), std::move(p.mutation));
+    }
+    bool ours = !pending_.empty() && pending_.front().index == e.index &&
+                pending_.front().ballot == e.ballot && e.type == EntryType::kNormal;
+    if (ours) {
+      owners.push_back(std::move(pending_.front()));
+      pending_.pop_front();
+      append(owners.back().mutation.batch.Data());
+      last = e.index;
+      ++n;
+      continue;
+    }
+    if (!pending_.empty() && pending_.front().index == e.index) {
+      Pending p = std::move(pending_.front());  // another value won this slot
+      pending_.pop_front();
+      p.done(keel::Status(Code::kNotLeader, "0"), std::move(p.mutation));
+    }
+    if (e.type == EntryType::kNormal) {
+      rocksdb::WriteBatch b(e.payload);
+      DbMapFinder finder;
+      (void)b.Iterate(&finder);
+      if (finder.found) {
+        flush();
+        if (broken_) break;
+        append(e.payload);
+        last = e.index;
+        n = 1;
+        ClaimGate();
+        std::unique_lock<SharedGate> gate(storage_->db_guard(), std::adopt_lock);
+        flush();
+        continue;
+      }
+      append(e.payload);
+    }
+    last = e.index;
+    ++n;
   }
-  if (!pending_.empty() && pending_.front().index == e.index) {
-    Pending p = std::move(pending_.front());  // another value won this slot
-    pending_.pop_front();
-    p.done(keel::Status(Code::kNotLeader, "0"), std::move(p.mutation));
-  }
-  Mutation m;
-  if (e.type == EntryType::kNormal) m.batch = rocksdb::WriteBatch(e.payload);
-  DbMapFinder finder;
-  if (e.type == EntryType::kNormal) (void)m.batch.Iterate(&finder);
-  (void)m.batch.Put(storage_->default_cf(), AppliedKey(options_.group), applied);
-  keel::Status st;
-  if (finder.found) {
-    ClaimGate();
-    std::unique_lock<SharedGate> gate(storage_->db_guard(), std::adopt_lock);
-    st = storage_->Apply(m);
-  } else {
-    st = storage_->Apply(m);
-  }
-  if (!st.ok()) {
-    broken_ = true;  // a replica that cannot apply a chosen entry must stop
-  } else {
-    NoteApplied(e.index);
-    counters_.entries_applied.fetch_add(1, std::memory_order_relaxed);
-  }
+  flush();
 }
 
 void GroupHost::NoteApplied(uint64_t index) {

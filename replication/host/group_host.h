@@ -77,6 +77,9 @@ struct GroupHostOptions {
   // (0 = never); keep at most compact_keep_entries of them.
   uint64_t compact_bytes = 64u << 20;
   uint64_t compact_keep_entries = 10000;
+  // Called on the host thread whenever a leader learns that replicas hold more of the log
+  // (WAIT wakes its waiters). Must not block.
+  std::function<void()> on_progress;
   // How long a snapshot sender waits for each chunk's acknowledgement.
   std::chrono::milliseconds chunk_timeout{10000};
 };
@@ -178,7 +181,7 @@ class GroupHost {
   void Run();
   void Cycle(std::deque<Message>& inbox, std::deque<Submitted>& proposals, bool tick);
   void ProcessReady(Ready& ready);
-  void ApplyEntry(const Entry& e);
+  void ApplyEntries(const std::vector<Entry>& entries);
   void FailPending(const keel::Status& why);
   void PublishStatus();
   void NoteApplied(uint64_t index);

@@ -20,16 +20,6 @@ constexpr size_t kHeaderBytes = 5 + 8 * 4 + 4 + 1 + 8;
 constexpr size_t kMaxColumnFamilies = 8;
 constexpr uint64_t kMaxFileBytes = 128u << 20;  // a staged SST file is cut past this
 
-void PutFixed32LE(std::string* out, uint32_t v) {
-  for (int i = 0; i < 4; ++i) out->push_back(static_cast<char>((v >> (8 * i)) & 0xff));
-}
-
-uint32_t GetFixed32LE(const char* p) {
-  uint32_t v = 0;
-  for (int i = 3; i >= 0; --i) v = (v << 8) | static_cast<uint8_t>(p[i]);
-  return v;
-}
-
 bool SyncPath(const std::string& path, bool directory) {
   int fd = ::open(path.c_str(), directory ? O_RDONLY | O_DIRECTORY : O_RDONLY);
   if (fd < 0) return false;

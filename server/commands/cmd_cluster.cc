@@ -8,6 +8,7 @@
 #include "cluster/slot.h"
 #include "datatypes/encoding.h"
 #include "datatypes/storage.h"
+#include "server/blocking.h"
 #include "server/commands/cmd_util.h"
 #include "server/commands/command_table.h"
 #include "server/net/client.h"
@@ -280,6 +281,11 @@ void Role(CommandContext& c) {
   c.reply.Integer(static_cast<int64_t>(s.applied));
 }
 
+// WAIT numreplicas timeout: blocks until `numreplicas` replicas hold the log up to every
+// write this client saw acknowledged (at most the leader's applied index when WAIT was
+// called), or until the timeout (ms, 0 = forever); answers how many replicas hold it then.
+// (Acknowledged writes are already on a majority: WAIT only adds "and on these replicas".)
+// Woken by the group's replication progress (Server wakes kReplicationProgressKey).
 void Wait(CommandContext& c) {
   auto want = ToInt64(c.argv[1]);
   auto timeout = ToInt64(c.argv[2]);
@@ -294,13 +300,20 @@ void Wait(CommandContext& c) {
         "if a replica is configured to be writable (which is not the default) writes to "
         "replicas are just local and are not propagated.");
   }
-  // Every write this client saw acknowledged is at or below the applied index: count the
-  // replicas that hold the log that far. (Acknowledged writes are already on a majority.)
+  if (!c.retry) c.client.wait_index = s.applied;
   int64_t count = 0;
   for (auto& [id, match] : s.match) {
-    if (id != n->replica() && match >= s.applied) ++count;
+    if (id != n->replica() && match >= c.client.wait_index) ++count;
   }
-  c.reply.Integer(count);
+  if (count >= *want || c.client.block_timed_out || c.client.in_exec) {
+    return c.reply.Integer(count);
+  }
+  BlockRequest req;
+  req.keys = {std::string(kReplicationProgressKey)};
+  req.wake_all = true;
+  req.timeout_ms = static_cast<uint64_t>(*timeout);
+  req.timeout_reply = BlockRequest::TimeoutReply::kRetry;
+  c.Block(std::move(req));
 }
 
 constexpr uint32_t kLocal = kCmdNoStorage | kCmdLoading | kCmdStale;

@@ -99,9 +99,12 @@ struct CommandStats {
 struct BlockRequest {
   std::vector<std::string> keys;  // wake when any of these keys (client's db) is modified
   uint64_t timeout_ms = 0;        // 0 = block forever
+  // What a client that timed out gets: a null, or (kRetry) one more run of the command
+  // with Client::block_timed_out set, which must answer without blocking (WAIT's count).
   enum class TimeoutReply : uint8_t {
     kNullArray,
-    kNullBulk
+    kNullBulk,
+    kRetry
   } timeout_reply = TimeoutReply::kNullArray;
   // If not empty, the arguments the command is re-run with when woken (e.g. XREAD's "$"
   // replaced by the last id at the time of blocking).

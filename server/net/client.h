@@ -33,6 +33,8 @@ struct Client {
   bool authenticated = false;
   bool close_after_reply = false;  // QUIT, protocol errors, CLIENT KILL of itself
   bool retrying = false;           // the current command is a blocked command's retry
+  bool block_timed_out = false;    // ... its last one, after the timeout (TimeoutReply::kRetry)
+  uint64_t wait_index = 0;         // WAIT: the log index the replicas must reach
   Connection* connection = nullptr;
   ExecBatch* batch = nullptr;  // the connection's pending group commit
 

@@ -252,11 +252,20 @@ void Connection::FinishBlock() {
 
 void Connection::EndBlockWithReply(bool with_error) {
   if (!blocked_ || closed_) return;
-  FinishBlock();
   if (parked_ == Parked::kRetry) {
     parked_ = Parked::kNo;    // answered: the wake-up is moot
     park_keepalive_.reset();  // the blocking registry and the caller hold it too
   }
+  if (!with_error && block_request_.timeout_reply == BlockRequest::TimeoutReply::kRetry) {
+    // The command answers itself, one last time, without blocking.
+    ++block_generation_;
+    block_timer_.cancel();
+    client_.block_timed_out = true;
+    Retry();
+    client_.block_timed_out = false;
+    return;
+  }
+  FinishBlock();
   if (with_error) {
     reply_.Error("UNBLOCKED client unblocked via CLIENT UNBLOCK");
   } else if (block_request_.timeout_reply == BlockRequest::TimeoutReply::kNullBulk) {
