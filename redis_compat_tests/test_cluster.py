@@ -19,6 +19,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import threading
 import time
@@ -219,6 +220,35 @@ def test_meet_refuses_a_node_with_data_and_an_address_without_keel(tmp_path, clu
     with pytest.raises(redis.ResponseError, match="no Keel node answered"):
         leader.client().execute_command("CLUSTER", "MEET", "127.0.0.1", nobody, nobody)
     assert time.monotonic() - start < 5
+    # An address that accepts but never answers: MEET gives up within its bound, and the
+    # node's io threads serve other clients meanwhile.
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(4)
+    try:
+        port = silent.getsockname()[1]
+        outcome = {}
+
+        def meet():
+            try:
+                leader.client(socket_timeout=10).execute_command(
+                    "CLUSTER", "MEET", "127.0.0.1", port, port)
+            except redis.ResponseError as e:
+                outcome["error"] = str(e)
+
+        start = time.monotonic()
+        t = threading.Thread(target=meet)
+        t.start()
+        time.sleep(0.2)
+        for _ in range(20):
+            ping_start = time.monotonic()
+            assert leader.client().ping()
+            assert time.monotonic() - ping_start < 0.5
+        t.join(10)
+        assert "no Keel node answered" in outcome.get("error", "")
+        assert time.monotonic() - start < 5
+    finally:
+        silent.close()
 
 
 def test_kill_9_of_the_leader_loses_no_acknowledged_write(cluster):

@@ -160,6 +160,7 @@ void ClusterNode::Stop() {
   }
   stop_cv_.notify_all();
   if (maintainer_.joinable()) maintainer_.join();
+  if (worker_.joinable()) worker_.join();
   if (storage_ != nullptr && storage_->committer() == &committer_) storage_->set_committer(nullptr);
   {
     std::lock_guard<std::mutex> l(host_mu_);
@@ -339,6 +340,37 @@ Status ClusterNode::Meet(const std::string& ip, uint16_t port, uint16_t bus_port
                   std::string("cannot add the node now: ") + replication::StatusName(r->status));
   }
   return Status::Ok();
+}
+
+void ClusterNode::MeetAsync(const std::string& ip, uint16_t port, uint16_t bus_port,
+                            std::function<void(Status)> done) {
+  {
+    std::lock_guard<std::mutex> l(stop_mu_);
+    if (!stopping_) {
+      work_.push_back(MeetTask{ip, port, bus_port, std::move(done)});
+      if (!worker_.joinable()) worker_ = std::thread([this] { Work(); });
+      stop_cv_.notify_all();
+      return;
+    }
+  }
+  done(Status(Code::kInvalidArgument, "the node is shutting down"));
+}
+
+void ClusterNode::Work() {
+  std::unique_lock<std::mutex> l(stop_mu_);
+  while (true) {
+    stop_cv_.wait(l, [this] { return stopping_ || !work_.empty(); });
+    if (stopping_) break;
+    MeetTask task = std::move(work_.front());
+    work_.pop_front();
+    l.unlock();
+    task.done(Meet(task.ip, task.port, task.bus_port));
+    l.lock();
+  }
+  std::deque<MeetTask> left;
+  left.swap(work_);
+  l.unlock();
+  for (auto& t : left) t.done(Status(Code::kInvalidArgument, "the node is shutting down"));
 }
 
 Status ClusterNode::Forget(const std::string& node_id) {

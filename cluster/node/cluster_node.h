@@ -31,6 +31,8 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -122,6 +124,10 @@ class ClusterNode {
   // CLUSTER MEET, on the leader; waits (bounded, a few seconds) for the other node's answer
   // and for the membership change to be proposed.
   Status Meet(const std::string& ip, uint16_t port, uint16_t bus_port);
+  // The same on the node's worker thread, so that no io thread waits; `done` runs there
+  // (or at Stop, with an error, if it never ran).
+  void MeetAsync(const std::string& ip, uint16_t port, uint16_t bus_port,
+                 std::function<void(Status)> done);
   // CLUSTER FORGET, on the leader: removes the member (a voter is demoted by the removal).
   Status Forget(const std::string& node_id);
   // CLUSTER FAILOVER, on a follower: campaigns to take over leadership.
@@ -133,6 +139,7 @@ class ClusterNode {
   replication::GroupHostOptions HostOptions(bool bootstrap) const;
   Status StartHost(bool bootstrap);
   void Maintain();
+  void Work();
   void Refresh();
   std::string OnRequest(const replication::TcpTransport::Hello& from, std::string_view body);
   std::string RecordValue() const;
@@ -176,6 +183,14 @@ class ClusterNode {
   std::condition_variable stop_cv_;
   bool stopping_ = false;
   std::thread maintainer_;
+  // MeetAsync's worker: one thread, started on first use, joined by Stop.
+  std::thread worker_;
+  struct MeetTask {
+    std::string ip;
+    uint16_t port = 0, bus_port = 0;
+    std::function<void(Status)> done;
+  };
+  std::deque<MeetTask> work_;  // under stop_mu_
 };
 
 }  // namespace keel::cluster

@@ -12,6 +12,7 @@
 #include "server/commands/cmd_util.h"
 #include "server/commands/command_table.h"
 #include "server/net/client.h"
+#include "server/net/connection.h"
 #include "server/server.h"
 
 namespace keel::server {
@@ -206,10 +207,41 @@ void ClusterMeet(CommandContext& c) {
   if (!port || *port <= 0 || *port > 65535 || !bus || *bus < 0 || *bus > 65535) {
     return c.ErrorText("ERR Invalid base port specified: " + std::string(c.argv[3]));
   }
-  Status st =
-      n->Meet(std::string(c.argv[2]), static_cast<uint16_t>(*port), static_cast<uint16_t>(*bus));
-  if (!st.ok()) return c.ErrorText("ERR " + st.detail());
-  c.reply.Ok();
+  auto answer = [&c](const Status& st) {
+    if (!st.ok()) return c.ErrorText("ERR " + st.detail());
+    c.reply.Ok();
+  };
+  std::string ip(c.argv[2]);
+  if (c.client.connection == nullptr || c.client.in_exec) {
+    return answer(n->Meet(ip, static_cast<uint16_t>(*port), static_cast<uint16_t>(*bus)));
+  }
+  // The other node's answer takes up to a few seconds: the meeting runs on the cluster
+  // node's worker and the client waits blocked, its io thread free; the worker's outcome
+  // retries the command, which then answers it.
+  if (c.retry && c.client.async_result) {
+    std::optional<Status> outcome;
+    {
+      std::lock_guard<std::mutex> l(c.client.async_result->mu);
+      outcome = c.client.async_result->status;
+    }
+    if (outcome) {
+      c.client.async_result.reset();
+      return answer(*outcome);
+    }
+    return c.Block(BlockRequest{});  // not yet: stay blocked
+  }
+  auto result = std::make_shared<AsyncResult>();
+  c.client.async_result = result;
+  std::weak_ptr<Connection> conn = c.client.connection->weak_from_this();
+  n->MeetAsync(ip, static_cast<uint16_t>(*port), static_cast<uint16_t>(*bus),
+               [result, conn](Status st) {
+                 {
+                   std::lock_guard<std::mutex> l(result->mu);
+                   result->status = std::move(st);
+                 }
+                 if (auto live = conn.lock()) live->PostRetry();
+               });
+  c.Block(BlockRequest{});
 }
 
 void ClusterForget(CommandContext& c) {

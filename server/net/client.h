@@ -14,11 +14,19 @@
 #include <string>
 #include <vector>
 
+#include "datatypes/status.h"
+
 namespace keel::server {
 
 struct CommandSpec;
 class Connection;
 class ExecBatch;
+
+// What a thread that did a blocked command's work leaves for its retry (Client::async_result).
+struct AsyncResult {
+  std::mutex mu;
+  std::optional<Status> status;
+};
 
 struct Client {
   uint64_t id = 0;
@@ -35,6 +43,9 @@ struct Client {
   bool retrying = false;           // the current command is a blocked command's retry
   bool block_timed_out = false;    // ... its last one, after the timeout (TimeoutReply::kRetry)
   uint64_t wait_index = 0;         // WAIT: the log index the replicas must reach
+  // The outcome of work a blocked command handed to another thread (CLUSTER MEET), set
+  // there, read when the command is retried.
+  std::shared_ptr<AsyncResult> async_result;
   Connection* connection = nullptr;
   ExecBatch* batch = nullptr;  // the connection's pending group commit
 
