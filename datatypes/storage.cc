@@ -260,11 +260,6 @@ Result<std::unique_ptr<Storage>> Storage::Open(StorageOptions options) {
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors(kCfCount);
   descriptors[kDefaultCf] = {rocksdb::kDefaultColumnFamilyName, cf_options()};
   descriptors[kDefaultCf].options.merge_operator = std::make_shared<Int64AddOperator>();
-  // The server records are a few keys written by most batches (counters, version, applied
-  // index): each insert lands next to the previous version of its key, so start the
-  // memtable search from there instead of from the top of the skiplist.
-  descriptors[kDefaultCf].options.memtable_insert_with_hint_prefix_extractor.reset(
-      rocksdb::NewNoopTransform());
   descriptors[kMetaCf] = {"metadata", cf_options()};
   // Most writes first look their key up (SET must know whether it creates a key): a memtable
   // bloom filter lets a lookup of an absent key skip the memtable skiplist search.

@@ -411,6 +411,49 @@ def test_wait_blocks_until_the_replicas_hold_the_write_or_the_timeout(cluster):
         follower.client().execute_command("WAIT", 1, 0)
 
 
+def read_replies(sock, count, timeout=10.0):
+    sock.settimeout(timeout)
+    data = b""
+    deadline = time.monotonic() + timeout
+    while data.count(b"\r\n") < count and time.monotonic() < deadline:
+        chunk = sock.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    return data.split(b"\r\n")[:count]
+
+
+def test_a_pipeline_whose_commit_fails_gets_one_error_per_command_and_keeps_its_connection(
+        cluster):
+    leader = cluster.leader()
+    followers = [n for n in cluster.nodes if n is not leader]
+    sock = socket.create_connection(("127.0.0.1", leader.port))
+    try:
+        sock.sendall(b"PING\r\n")
+        assert read_replies(sock, 1) == [b"+PONG"]
+        for f in followers:
+            f.signal(signal.SIGSTOP)
+        try:
+            # No majority: the leader steps down with the batch (three writes, one log
+            # entry) in flight; its outcome is unknown, and each of the commands says so.
+            sock.sendall(b"SET p1 a\r\nINCR p2\r\nSET p3 b\r\n")
+            replies = read_replies(sock, 3)
+        finally:
+            for f in followers:
+                f.signal(signal.SIGCONT)
+        assert len(replies) == 3, replies
+        assert all(r.startswith(b"-TIMEOUT") for r in replies), replies
+        # The same connection goes on; a read after the failure is not run on a replica
+        # without a leader: certainly not executed, so CLUSTERDOWN (or MOVED once there is
+        # a leader again).
+        sock.sendall(b"PING\r\nGET p1\r\n")
+        replies = read_replies(sock, 2)
+        assert replies[0] == b"+PONG"
+        assert replies[1].startswith((b"-CLUSTERDOWN", b"-MOVED", b"$", b"-TIMEOUT")), replies
+    finally:
+        sock.close()
+
+
 def test_publish_on_any_node_reaches_subscribers_on_every_node(cluster):
     subs = []
     for n in cluster.nodes:

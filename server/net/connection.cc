@@ -164,7 +164,10 @@ void Connection::ProcessInput() {
     const auto& args = parser_.args();
     if (!args.empty()) {
       bool was_auth = client_.authenticated;
-      if (!batch_.pending()) batch_reply_start_ = out_.size();
+      if (!batch_.pending()) {
+        batch_reply_start_ = out_.size();
+        batch_replies_ = 0;
+      }
       Server::Outcome outcome = server_.Execute(client_, args, reply_);
       if (outcome == Server::Outcome::kCommitFirst || batch_.resume_requested()) {
         // The command needs the pending batch applied first (or an EXEC block stopped
@@ -191,6 +194,7 @@ void Connection::ProcessInput() {
         close_after_write_ = true;
         break;
       }
+      ++batch_replies_;
       if (was_auth != client_.authenticated) UpdateParserLimits();
       reply_.set_protocol(client_.protocol);
     }
@@ -354,6 +358,7 @@ void Connection::Retry() {
   reblocked_ = false;
   client_.retrying = true;
   batch_reply_start_ = out_.size();
+  batch_replies_ = 1;
   // A blocked client's batch is empty (committed before it blocked): nothing to commit first.
   Server::Outcome outcome;
   while ((outcome = server_.Execute(client_, argv, reply_)) == Server::Outcome::kCommitFirst) {
@@ -466,8 +471,18 @@ void Connection::OnBatchCommitted(Status st, ExecBatch::Events&& effects, size_t
     LogRateLimited(LogLevel::kWarning, "write-batch-commit",
                    "Write batch commit failed: " + st.detail());
     out_.resize(std::min(reply_start, out_.size()));
-    reply_.Error(server_.CommitErrorText(st));
-    close_after_write_ = true;
+    // Every command of the batch gets the error in place of its reply (a read in it may
+    // have seen the batch's own writes): the client's pipeline stays in step and it may
+    // retry them. Unless the batch's replies cannot be counted that way: an EXEC block
+    // stopped between two of its commits, or a client that subscribed (pushes are not
+    // replies); then it gets one error and the connection closes.
+    std::string text = server_.CommitErrorText(st);
+    if (client_.exec_resume || client_.in_pubsub() || batch_replies_ == 0) {
+      reply_.Error(text);
+      close_after_write_ = true;
+    } else {
+      for (size_t i = 0; i < batch_replies_; ++i) reply_.Error(text);
+    }
     if (client_.exec_resume) {
       // A piece of an exclusive EXEC block failed: the rest does not run; its locks go.
       client_.exec_resume.reset();

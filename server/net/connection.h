@@ -105,6 +105,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   resp::ReplyBuilder reply_;
   ExecBatch batch_;
   size_t batch_reply_start_ = 0;  // where the replies of the pending batch begin in out_
+  size_t batch_replies_ = 0;      // how many commands replied since then
   bool reading_ = false;
   bool writing_active_ = false;
   bool closed_ = false;
