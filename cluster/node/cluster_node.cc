@@ -129,6 +129,7 @@ GroupHostOptions ClusterNode::HostOptions(bool bootstrap) const {
   o.snapshot_dir = options_.dir + "/paxos-snapshots";
   o.compact_bytes = options_.compact_bytes;
   o.on_progress = options_.on_progress;
+  o.executor = bus_.get();  // the host loop runs on the bus thread: no hand-off per message
   if (bootstrap) o.bootstrap = {replica_};
   return o;
 }

@@ -1,6 +1,7 @@
 #include "replication/host/group_host.h"
 
 #include <chrono>
+#include <future>
 #include <thread>
 
 #include "datatypes/encoding.h"
@@ -104,18 +105,33 @@ keel::Status GroupHost::Start() {
   }
   CountLogBytes();
   PublishStatus();
-  thread_ = std::thread([this] { Run(); });
+  next_tick_ = Clock::now() + std::chrono::milliseconds(options_.tick_ms);
+  if (options_.executor != nullptr) {
+    options_.executor->Post([this, alive = alive_] {
+      if (alive->load()) ScheduleTick();
+    });
+  } else {
+    thread_ = std::thread([this] { Run(); });
+  }
   return keel::Status::Ok();
 }
 
 void GroupHost::Stop() {
   {
     std::lock_guard<std::mutex> l(mu_);
-    if (stopping_ && !thread_.joinable()) return;
+    if (stopping_ && !thread_.joinable() && !alive_->load()) return;
     stopping_ = true;
   }
   cv_.notify_all();
   if (thread_.joinable()) thread_.join();
+  if (alive_->exchange(false) && options_.executor != nullptr && !options_.executor->InThread()) {
+    // Wait for a Step that may be running on the executor: everything posted after this
+    // barrier sees alive_ false and does nothing.
+    auto barrier = std::make_shared<std::promise<void>>();
+    auto done = barrier->get_future();
+    options_.executor->Post([barrier] { barrier->set_value(); });
+    (void)done.wait_for(std::chrono::seconds(30));  // a stopped executor runs nothing
+  }
   cancel_senders_.store(true);
   for (auto& [peer, sender] : senders_) {
     if (sender->thread.joinable()) sender->thread.join();
@@ -144,7 +160,7 @@ void GroupHost::Deliver(Message m) {
     if (stopping_) return;
     inbox_.push_back(std::move(m));
   }
-  cv_.notify_one();
+  Kick();
 }
 
 void GroupHost::Propose(Mutation mutation, Committer::Done done) {
@@ -153,7 +169,7 @@ void GroupHost::Propose(Mutation mutation, Committer::Done done) {
     if (!stopping_) {
       proposals_.push_back(Submitted{std::move(mutation), std::move(done)});
       l.unlock();
-      cv_.notify_one();
+      Kick();
       return;
     }
   }
@@ -166,7 +182,7 @@ void GroupHost::ReadIndex(std::function<void(keel::Status)> done) {
     if (!stopping_) {
       reads_in_.push_back(std::move(done));
       l.unlock();
-      cv_.notify_one();
+      Kick();
       return;
     }
   }
@@ -186,7 +202,7 @@ void GroupHost::RunOnHost(std::function<void(PaxosNode&)> fn) {
     if (stopping_) return;
     host_tasks_.push_back(std::move(fn));
   }
-  cv_.notify_one();
+  Kick();
 }
 
 GroupHost::State GroupHost::state() const {
@@ -230,44 +246,70 @@ void GroupHost::PublishStatus() {
 }
 
 void GroupHost::Run() {
-  auto tick = std::chrono::milliseconds(options_.tick_ms);
-  auto next_tick = Clock::now() + tick;
-  std::deque<Message> inbox;
-  std::deque<Submitted> proposals;
-  std::vector<std::function<void(PaxosNode&)>> tasks;
-  std::vector<std::function<void(keel::Status)>> reads;
   while (true) {
     {
       std::unique_lock<std::mutex> l(mu_);
-      cv_.wait_until(l, next_tick, [this] {
+      cv_.wait_until(l, next_tick_, [this] {
         return stopping_ || !inbox_.empty() || !proposals_.empty() || !host_tasks_.empty() ||
                !reads_in_.empty();
       });
       if (stopping_) return;
-      inbox.swap(inbox_);
-      proposals.swap(proposals_);
-      tasks.swap(host_tasks_);
-      reads.swap(reads_in_);
     }
-    for (auto& done : reads) {
-      std::string context = std::to_string(++read_seq_);
-      if (node_->ReadIndex(context) != replication::Status::kOk) {
-        done(keel::Status(Code::kNotLeader, std::to_string(node_->leader())));
-        continue;
-      }
-      counters_.read_barriers.fetch_add(1, std::memory_order_relaxed);
-      reads_[context] = std::move(done);
-    }
-    reads.clear();
-    for (auto& task : tasks) task(*node_);
-    tasks.clear();
-    bool due = Clock::now() >= next_tick;
-    if (due) next_tick += tick;
-    if (Clock::now() > next_tick + 10 * tick) next_tick = Clock::now() + tick;  // after a stall
-    Cycle(inbox, proposals, due);
-    inbox.clear();
-    proposals.clear();
+    Step();
   }
+}
+
+void GroupHost::Kick() {
+  if (options_.executor == nullptr) {
+    cv_.notify_one();
+    return;
+  }
+  if (kick_pending_.exchange(true)) return;  // a Step is posted and has not started yet
+  options_.executor->Post([this, alive = alive_] {
+    if (!alive->load()) return;
+    kick_pending_.store(false);
+    Step();
+  });
+}
+
+void GroupHost::ScheduleTick() {
+  auto delay = std::chrono::duration_cast<std::chrono::milliseconds>(next_tick_ - Clock::now());
+  if (delay.count() < 0) delay = std::chrono::milliseconds(0);
+  options_.executor->PostAfter(delay, [this, alive = alive_] {
+    if (!alive->load()) return;
+    Step();
+    ScheduleTick();
+  });
+}
+
+void GroupHost::Step() {
+  auto tick = std::chrono::milliseconds(options_.tick_ms);
+  std::deque<Message> inbox;
+  std::deque<Submitted> proposals;
+  std::vector<std::function<void(PaxosNode&)>> tasks;
+  std::vector<std::function<void(keel::Status)>> reads;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (stopping_) return;
+    inbox.swap(inbox_);
+    proposals.swap(proposals_);
+    tasks.swap(host_tasks_);
+    reads.swap(reads_in_);
+  }
+  for (auto& done : reads) {
+    std::string context = std::to_string(++read_seq_);
+    if (node_->ReadIndex(context) != replication::Status::kOk) {
+      done(keel::Status(Code::kNotLeader, std::to_string(node_->leader())));
+      continue;
+    }
+    counters_.read_barriers.fetch_add(1, std::memory_order_relaxed);
+    reads_[context] = std::move(done);
+  }
+  for (auto& task : tasks) task(*node_);
+  bool due = Clock::now() >= next_tick_;
+  if (due) next_tick_ += tick;
+  if (Clock::now() > next_tick_ + 10 * tick) next_tick_ = Clock::now() + tick;  // after a stall
+  Cycle(inbox, proposals, due);
 }
 
 void GroupHost::Cycle(std::deque<Message>& inbox, std::deque<Submitted>& proposals, bool tick) {

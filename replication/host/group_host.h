@@ -80,6 +80,10 @@ struct GroupHostOptions {
   // Called on the host thread whenever a leader learns that replicas hold more of the log
   // (WAIT wakes its waiters). Must not block.
   std::function<void()> on_progress;
+  // Where the host loop runs: a thread of its own (null), or this executor's thread (the
+  // cluster bus: messages reach the core and leave it without a thread hand-off). The
+  // executor must outlive Stop().
+  Executor* executor = nullptr;
   // How long a snapshot sender waits for each chunk's acknowledgement.
   std::chrono::milliseconds chunk_timeout{10000};
 };
@@ -178,7 +182,10 @@ class GroupHost {
   Counters counters_;
   ReplicaId last_leader_ = kNoReplica;
 
-  void Run();
+  void Run();   // the loop of the host's own thread
+  void Step();  // one pass: what arrived since the last, and the tick if it is due
+  void Kick();  // work arrived: wake the thread, or post a Step to the executor
+  void ScheduleTick();
   void Cycle(std::deque<Message>& inbox, std::deque<Submitted>& proposals, bool tick);
   void ProcessReady(Ready& ready);
   void ApplyEntries(const std::vector<Entry>& entries);
@@ -228,6 +235,9 @@ class GroupHost {
   uint64_t log_bytes_ = 0;
   uint64_t compact_tried_at_ = 0;  // applied index of the last compaction attempt
 
+  std::chrono::steady_clock::time_point next_tick_;  // host loop only
+  std::shared_ptr<std::atomic<bool>> alive_ = std::make_shared<std::atomic<bool>>(true);
+  std::atomic<bool> kick_pending_{false};
   mutable std::mutex mu_;
   std::condition_variable cv_;
   bool stopping_ = false;

@@ -412,6 +412,17 @@ void TcpTransport::Send(GroupId group, const Message& m) {
   });
 }
 
+void TcpTransport::Post(std::function<void()> fn) { asio::post(impl_->io, std::move(fn)); }
+
+void TcpTransport::PostAfter(std::chrono::milliseconds delay, std::function<void()> fn) {
+  auto timer = std::make_shared<asio::steady_timer>(impl_->io, delay);
+  timer->async_wait([timer, fn = std::move(fn)](const boost::system::error_code& ec) {
+    if (!ec) fn();
+  });
+}
+
+bool TcpTransport::InThread() const { return impl_->io.get_executor().running_in_this_thread(); }
+
 keel::Result<std::string> TcpTransport::Call(ReplicaId to, std::string body,
                                              std::chrono::milliseconds timeout) {
   std::pair<std::string, uint16_t> address;

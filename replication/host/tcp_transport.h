@@ -20,8 +20,9 @@
 // message that is not from the replica that said hello or not addressed to this replica.
 // Enum values (kinds) are part of the wire format and never change.
 //
-// Threading: one bus thread runs the sockets. Send, SetPeer, SetCluster are thread-safe
-// (they post to the bus thread); handlers run on the bus thread and must not block long.
+// Threading: one bus thread runs the sockets (and, as an Executor, the group's host loop).
+// Send, SetPeer, SetCluster are thread-safe (they post to the bus thread); handlers run on
+// the bus thread and must not block long.
 #pragma once
 
 #include <atomic>
@@ -39,7 +40,7 @@
 
 namespace keel::replication {
 
-class TcpTransport final : public Transport {
+class TcpTransport final : public Transport, public Executor {
  public:
   static constexpr size_t kMaxFrameBytes = 64u << 20;
   static constexpr size_t kMaxQueuedFrames = 4096;
@@ -74,6 +75,12 @@ class TcpTransport final : public Transport {
   void RemovePeer(ReplicaId id);
 
   void Send(GroupId group, const Message& m) override;
+  // The bus thread as an Executor (a group host may run its loop there). Work posted after
+  // Stop is dropped.
+  void Post(std::function<void()> fn) override;
+  void PostAfter(std::chrono::milliseconds delay, std::function<void()> fn) override;
+  bool InThread() const override;
+
   // A Request to the bus address last given for `to` by SetPeer.
   keel::Result<std::string> Call(ReplicaId to, std::string body,
                                  std::chrono::milliseconds timeout) override;

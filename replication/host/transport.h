@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "datatypes/status.h"
@@ -19,6 +20,18 @@
 namespace keel::replication {
 
 using GroupId = uint64_t;
+
+// A single thread that runs posted work in order: a host loop may run on it instead of a
+// thread of its own (GroupHostOptions::executor), so that messages from the network reach
+// the core, and its messages reach the network, without a thread hand-off.
+class Executor {
+ public:
+  virtual ~Executor() = default;
+  virtual void Post(std::function<void()> fn) = 0;
+  virtual void PostAfter(std::chrono::milliseconds delay, std::function<void()> fn) = 0;
+  // Whether the calling thread is the executor's.
+  virtual bool InThread() const = 0;
+};
 
 class Transport {
  public:

@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <condition_variable>
 #include <functional>
 #include <future>
 #include <map>
@@ -64,12 +65,64 @@ class LocalNetwork final : public Transport {
   std::map<ReplicaId, GroupHost*> hosts_;
 };
 
+// A single thread running posted work in time order: a host loop's executor in tests, as
+// the cluster bus is in the server.
+class ThreadExecutor final : public Executor {
+ public:
+  ThreadExecutor() : thread_([this] { Loop(); }) {}
+  ~ThreadExecutor() override {
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      stopping_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+  void Post(std::function<void()> fn) override { PostAfter(std::chrono::milliseconds(0), fn); }
+  void PostAfter(std::chrono::milliseconds delay, std::function<void()> fn) override {
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      work_.emplace(std::chrono::steady_clock::now() + delay, std::move(fn));
+    }
+    cv_.notify_all();
+  }
+  bool InThread() const override { return std::this_thread::get_id() == thread_.get_id(); }
+
+ private:
+  void Loop() {
+    std::unique_lock<std::mutex> l(mu_);
+    while (!stopping_) {
+      if (work_.empty()) {
+        cv_.wait(l);
+        continue;
+      }
+      auto due = work_.begin()->first;
+      if (std::chrono::steady_clock::now() < due) {
+        cv_.wait_until(l, due);
+        continue;
+      }
+      auto fn = std::move(work_.begin()->second);
+      work_.erase(work_.begin());
+      l.unlock();
+      fn();
+      l.lock();
+    }
+  }
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stopping_ = false;
+  std::multimap<std::chrono::steady_clock::time_point, std::function<void()>> work_;
+  std::thread thread_;  // last: starts once the rest is built
+};
+
 // One replica: its data store, its log store, its host and committer.
 struct Replica {
   ReplicaId id;
   keel::test::TempDir data_dir, log_dir, snapshot_dir;
   uint64_t compact_bytes = 0;  // GroupHostOptions::compact_bytes (0 = never compact)
   uint64_t compact_keep_entries = 10000;
+  bool on_executor = false;  // run the host loop on an executor rather than its own thread
+  std::unique_ptr<ThreadExecutor> executor;
   std::shared_ptr<std::atomic<uint64_t>> clock =
       std::make_shared<std::atomic<uint64_t>>(1'700'000'000'000);
   std::unique_ptr<Storage> storage;
@@ -91,6 +144,10 @@ struct Replica {
     o.snapshot_dir = snapshot_dir.path();
     o.compact_bytes = compact_bytes;
     o.compact_keep_entries = compact_keep_entries;
+    if (on_executor) {
+      if (!executor) executor = std::make_unique<ThreadExecutor>();
+      o.executor = executor.get();
+    }
     host = std::make_unique<GroupHost>(o, storage.get(), log.get(), net);
     committer = std::make_unique<PaxosCommitter>(host.get());
     storage->set_committer(committer.get());

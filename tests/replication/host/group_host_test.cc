@@ -124,5 +124,31 @@ TEST_F(GroupHostTest, AReadBarrierNeedsAQuorumThatStillFollowsTheLeader) {
   for (auto& [id, r] : replicas_) net_.Attach(id, r->host.get());
 }
 
+// The same group with each host loop on an executor's thread (as on the cluster bus).
+class GroupHostOnExecutorTest : public GroupHostTest {
+ protected:
+  void Configure(Replica& r) override { r.on_executor = true; }
+};
+
+TEST_F(GroupHostOnExecutorTest, WritesReplicateAndSurviveTheLeadersStopAndRestart) {
+  Replica* leader = Leader();
+  ASSERT_NE(leader, nullptr);
+  for (int i = 0; i < 50; ++i) ASSERT_TRUE(Set(leader, "a" + std::to_string(i), "1").ok());
+  ASSERT_TRUE(AllApplied(leader->host->state().applied));
+  ReplicaId old = leader->id;
+  leader->Stop(&net_);
+  Replica* next = Leader();
+  ASSERT_NE(next, nullptr);
+  for (int i = 0; i < 50; ++i) EXPECT_EQ(Get(next, "a" + std::to_string(i)), "1");
+  ASSERT_TRUE(Set(next, "b", "2").ok());
+  replicas_[old]->Start(&net_, {1, 2, 3});
+  ASSERT_TRUE(AllApplied(next->host->state().applied));
+  EXPECT_EQ(Get(replicas_[old].get(), "b"), "2");
+  for (auto& [id, r] : replicas_) {
+    if (r.get() != next) keel::test::ExpectSameStores(next->storage.get(), r->storage.get());
+  }
+  EXPECT_TRUE(Barrier(next).ok());
+}
+
 }  // namespace
 }  // namespace keel::replication
