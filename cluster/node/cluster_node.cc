@@ -163,10 +163,14 @@ void ClusterNode::Stop() {
   if (maintainer_.joinable()) maintainer_.join();
   if (worker_.joinable()) worker_.join();
   if (storage_ != nullptr && storage_->committer() == &committer_) storage_->set_committer(nullptr);
+  // Stopped outside host_mu_: a host's Stop waits for the bus thread, which may be in
+  // OnRequest waiting for host_mu_ (OnRequest sees stopping_ and starts no new host).
+  std::vector<GroupHost*> hosts;
   {
     std::lock_guard<std::mutex> l(host_mu_);
-    for (auto& h : hosts_) h->Stop();
+    for (auto& h : hosts_) hosts.push_back(h.get());
   }
+  for (GroupHost* h : hosts) h->Stop();
   if (bus_) bus_->Stop();
 }
 
@@ -432,6 +436,10 @@ std::string ClusterNode::OnRequest(const replication::TcpTransport::Hello& from,
   // Leave the group of one: stop its host, forget its log, and wait as an empty replica of
   // the new group (the leader sends it everything from the first entry).
   std::lock_guard<std::mutex> l(host_mu_);
+  {
+    std::lock_guard<std::mutex> s(stop_mu_);
+    if (stopping_) return "ERR the node is shutting down";
+  }
   GroupId old = group_.load();
   hosts_.back()->Stop();
   (void)log_->Erase(old);

@@ -220,6 +220,7 @@ void GroupHost::PublishStatus() {
   s.last_index = node_->last_index();
   s.ballot = node_->promised();
   s.membership = node_->membership();
+  leading_.store(s.role == Role::kLeader, std::memory_order_relaxed);
   if (s.role == Role::kLeader) {
     for (auto* ids : {&s.membership.voters, &s.membership.learners}) {
       for (ReplicaId id : *ids) {
@@ -313,6 +314,18 @@ void GroupHost::Step() {
 }
 
 void GroupHost::Cycle(std::deque<Message>& inbox, std::deque<Submitted>& proposals, bool tick) {
+  if (broken_) {
+    // A replica that could not persist or apply what its core took as done must not
+    // promise, acknowledge or lead anything more: it falls silent until restarted (a
+    // restart redoes an interrupted snapshot install from its marker).
+    for (auto& s : proposals) {
+      s.done(keel::Status(Code::kStorage, "the replica cannot apply its log"),
+             std::move(s.mutation));
+    }
+    FailPending(keel::Status(Code::kUnknownOutcome));
+    FailReads();
+    return;
+  }
   for (auto& m : inbox) {
     // A snapshot is let in only once its data is staged here complete: the core takes it as
     // installed the moment it steps it.
@@ -377,11 +390,16 @@ void GroupHost::ProcessReady(Ready& ready) {
     }
   }
   // 2. Durable before anything is sent.
+  // A promise is always fsynced (rare: once per election), whatever appendfsync says: an
+  // acceptor that forgot one after a power loss could let two leaders choose at one slot.
+  bool promise_changed = ready.hard_state && ready.hard_state->promised != synced_promise_;
   if (log_->Persist(group, ready.hard_state, ready.entries,
-                    sync_.load(std::memory_order_relaxed)) != replication::Status::kOk) {
+                    promise_changed || sync_.load(std::memory_order_relaxed)) !=
+      replication::Status::kOk) {
     broken_ = true;  // cannot promise what is not durable: stop sending
     return;
   }
+  if (promise_changed) synced_promise_ = ready.hard_state->promised;
   for (const Entry& e : ready.entries) log_bytes_ += EntryBytes(e);
   // 3. Send.
   for (const Message& m : ready.messages) transport_->Send(group, m);
@@ -616,18 +634,24 @@ bool GroupHost::InstallSnapshot(const Snapshot& snapshot) {
 void GroupHost::HandleSnapshotRequests(const std::vector<SnapshotRequest>& requests) {
   for (const SnapshotRequest& req : requests) {
     // A transfer the peer already holds complete serves again if it is recent enough.
+    // (Once: if the peer no longer holds it, e.g. it restarted, it ignores the handle and
+    // the next request streams a new one.)
     auto sent = sent_.find(req.to);
-    if (sent != sent_.end() && sent->second.index >= req.min_index &&
-        sent->second.index >= node_->snapshot_index() &&
-        node_->SendSnapshot(req.to, sent->second.index, sent->second.handle) ==
-            replication::Status::kOk) {
-      continue;
+    if (sent != sent_.end()) {
+      Sent reuse = std::move(sent->second);
+      sent_.erase(sent);
+      if (reuse.index >= req.min_index && reuse.index >= node_->snapshot_index() &&
+          node_->SendSnapshot(req.to, reuse.index, reuse.handle) == replication::Status::kOk) {
+        continue;
+      }
     }
     auto& sender = senders_[req.to];
     if (sender && !sender->done.load()) continue;  // one transfer per peer at a time
     if (sender && sender->thread.joinable()) sender->thread.join();
     sender = std::make_unique<Sender>();
-    uint64_t transfer = ++transfer_seq_;
+    // Unique across this host's restarts too: a replica may still hold a complete transfer
+    // of an earlier run of this leader.
+    uint64_t transfer = (static_cast<uint64_t>(random_()) << 32) ^ random_() ^ ++transfer_seq_;
     std::atomic<bool>* done = &sender->done;
     sender->thread =
         std::thread([this, to = req.to, transfer, done] { SendSnapshotTo(to, transfer, done); });
@@ -646,8 +670,8 @@ void GroupHost::SendSnapshotTo(ReplicaId to, uint64_t transfer, std::atomic<bool
   std::string records, next;
   (void)source.Next(kChunkBytes, &records);
   while (ok) {
-    if (cancel_senders_.load()) {
-      ok = false;
+    if (cancel_senders_.load() || !leading_.load(std::memory_order_relaxed)) {
+      ok = false;  // stopping, or no longer the leader: the new one sends its own
       break;
     }
     next.clear();
@@ -676,8 +700,8 @@ void GroupHost::SendSnapshotTo(ReplicaId to, uint64_t transfer, std::atomic<bool
   // Done only on the host thread: compaction waits for it, so that the transfer's index is
   // still within the log when the core is given it.
   RunOnHost([this, to, index = h.index, handle, done](PaxosNode& n) {
-    sent_[to] = Sent{index, handle};
     if (n.SendSnapshot(to, index, handle) == replication::Status::kOk) {
+      sent_[to] = Sent{index, handle};
       counters_.snapshots_sent.fetch_add(1, std::memory_order_relaxed);
     }
     done->store(true);

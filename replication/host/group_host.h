@@ -49,6 +49,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <random>
 #include <string>
 #include <thread>
 #include <vector>
@@ -227,6 +228,9 @@ class GroupHost {
   std::map<ReplicaId, std::unique_ptr<Sender>> senders_;
   std::atomic<bool> cancel_senders_{false};
   uint64_t transfer_seq_ = 0;
+  std::random_device random_;
+  std::atomic<bool> leading_{false};  // for the senders: whether this replica still leads
+  Ballot synced_promise_;             // the promise last written with fsync
   struct Sent {
     uint64_t index = 0;
     std::string handle;

@@ -189,6 +189,9 @@ std::string SnapshotStager::OnChunk(ReplicaId from, std::string_view body) {
   if (h.leader != from) return "ERR chunk not from its sender";
   std::lock_guard<std::mutex> l(mu_);
   ++chunks_;
+  Receiving* cur = receiving_.get();
+  bool same = cur != nullptr && cur->leader == h.leader && cur->transfer == h.transfer;
+  if (h.seq != 0 && !same) return "ERR no such transfer";  // a stale sender: ignore it
   if (h.seq == 0) {
     (void)Fail("");  // a new transfer replaces an unfinished one
     auto r = std::make_unique<Receiving>();
@@ -197,6 +200,7 @@ std::string SnapshotStager::OnChunk(ReplicaId from, std::string_view body) {
     r->index = h.index;
     r->dir = dir_ + "/" + std::to_string(h.leader) + "-" + std::to_string(h.transfer);
     std::error_code ec;
+    if (complete_ && complete_->dir == r->dir) complete_.reset();  // the same transfer, again
     std::filesystem::remove_all(r->dir, ec);
     std::filesystem::create_directories(r->dir, ec);
     if (ec) return "ERR cannot create " + r->dir + ": " + ec.message();
@@ -270,7 +274,7 @@ std::string SnapshotStager::FinishLocked() {
   if (!SyncPath(path, false) || !SyncPath(r->dir, true) || !SyncPath(dir_, true)) {
     return Fail("cannot sync " + r->dir);
   }
-  if (complete_) Remove(complete_->dir);
+  if (complete_ && complete_->dir != r->dir) Remove(complete_->dir);
   StagedSnapshot s;
   s.dir = r->dir;
   s.leader = r->leader;
@@ -292,9 +296,20 @@ bool SnapshotStager::HasComplete(std::string_view handle) {
 }
 
 bool SnapshotStager::Claim(std::string_view handle, StagedSnapshot* out) {
-  if (!HasComplete(handle)) return false;
+  ReplicaId leader = 0;
+  uint64_t transfer = 0, index = 0;
+  if (!ParseHandle(handle, &leader, &transfer, &index)) return false;
   std::lock_guard<std::mutex> l(mu_);
-  if (!complete_) return false;
+  if (!complete_ || complete_->leader != leader || complete_->transfer != transfer ||
+      complete_->index != index) {
+    return false;
+  }
+  // Every staged file must still be there before the store is wiped for it.
+  for (const auto& files : complete_->files) {
+    for (const auto& f : files) {
+      if (!std::filesystem::is_regular_file(f)) return false;
+    }
+  }
   *out = std::move(*complete_);
   complete_.reset();
   return true;

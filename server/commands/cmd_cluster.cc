@@ -332,16 +332,25 @@ void Wait(CommandContext& c) {
         "if a replica is configured to be writable (which is not the default) writes to "
         "replicas are just local and are not propagated.");
   }
+  std::vector<std::string> keys = {std::string(kReplicationProgressKey)};
+  Connection* conn = c.client.connection;
+  bool may_block = conn != nullptr && !c.client.in_exec && !c.client.block_timed_out;
+  if (may_block && !c.retry) {
+    // In line for progress before the replicas are counted: an acknowledgement that lands
+    // between the count and the block still wakes it (the wake-up runs after this command).
+    c.server.blocking().Add(conn->shared_from_this(), c.client.db, keys, true);
+  }
   if (!c.retry) c.client.wait_index = s.applied;
   int64_t count = 0;
   for (auto& [id, match] : s.match) {
     if (id != n->replica() && match >= c.client.wait_index) ++count;
   }
-  if (count >= *want || c.client.block_timed_out || c.client.in_exec) {
+  if (count >= *want || !may_block) {
+    if (may_block && !c.retry) c.server.blocking().Remove(conn, c.client.db, keys);
     return c.reply.Integer(count);
   }
   BlockRequest req;
-  req.keys = {std::string(kReplicationProgressKey)};
+  req.keys = std::move(keys);
   req.wake_all = true;
   req.timeout_ms = static_cast<uint64_t>(*timeout);
   req.timeout_reply = BlockRequest::TimeoutReply::kRetry;

@@ -176,13 +176,17 @@ TEST(SnapshotChunkTest, BadChunksAreRefusedAndChangeNothing) {
   EXPECT_EQ(stager.OnChunk(9, EncodeChunk(other, records)), "ERR chunk of another group");
   ChunkHeader skipped = h;
   skipped.seq = 1;
-  EXPECT_EQ(stager.OnChunk(9, EncodeChunk(skipped, records)), "ERR chunk out of order");
+  EXPECT_EQ(stager.OnChunk(9, EncodeChunk(skipped, records)), "ERR no such transfer");
   std::string truncated = records.substr(0, records.size() - 1);
   EXPECT_EQ(stager.OnChunk(9, EncodeChunk(h, truncated)), "ERR truncated record");
 
-  // A well-formed transfer completes only with its last chunk.
+  // A well-formed transfer completes only with its last chunk; a stale sender's chunk in
+  // between (another transfer) is refused without disturbing it.
   EXPECT_EQ(stager.OnChunk(9, good), "OK");
   EXPECT_FALSE(stager.HasComplete(MakeHandle(9, 1, 40)));
+  ChunkHeader stale = skipped;
+  stale.transfer = 99;
+  EXPECT_EQ(stager.OnChunk(9, EncodeChunk(stale, records)), "ERR no such transfer");
   ChunkHeader last = h;
   last.seq = 1;
   last.last = true;
@@ -208,6 +212,14 @@ TEST(SnapshotChunkTest, BadChunksAreRefusedAndChangeNothing) {
   ChunkHeader back = again;
   back.seq = 1;
   EXPECT_EQ(stager.OnChunk(9, EncodeChunk(back, records)), "ERR column families out of order");
+  // So is a gap in the sequence of the transfer in progress (which it abandons).
+  ChunkHeader third = again;
+  third.transfer = 3;
+  EXPECT_EQ(stager.OnChunk(9, EncodeChunk(third, records)), "OK");
+  third.seq = 2;
+  EXPECT_EQ(stager.OnChunk(9, EncodeChunk(third, records)), "ERR chunk out of order");
+  third.seq = 1;
+  EXPECT_EQ(stager.OnChunk(9, EncodeChunk(third, records)), "ERR no such transfer");
 }
 
 }  // namespace
