@@ -4,13 +4,15 @@
 // Committer for a store whose writes are replicated: a mutation becomes a log entry, and its
 // done runs once the entry is chosen and applied here.
 //
-// The host loop (one thread per group) follows the core's contract (replication/README.md):
-// Step every message that arrived and Propose every mutation submitted since the last cycle
-// (many mutations leave in one Accept), Tick when the tick interval passed, then for each
-// Ready: persist the hard state and entries in one synced LogStore write, send the messages,
-// apply the committed entries in order (each entry's batch plus the group's applied index in
-// one RocksDB write, Storage::Apply), and Advance. Nothing the loop does blocks on a client;
-// ticks are late only while an fsync or an apply runs.
+// The host loop (a thread of its own, or an Executor's thread such as the cluster bus's, see
+// GroupHostOptions::executor) follows the core's contract (replication/README.md): Step
+// every message that arrived and Propose every mutation submitted since the last cycle (many
+// mutations leave in one Accept), Tick when the tick interval passed, then for each Ready:
+// persist the hard state and entries in one LogStore write (fsynced under appendfsync always,
+// and whenever the promise changed), send the messages, apply the committed entries in order
+// (all of the Ready's batches and the group's applied index in one RocksDB write,
+// Storage::Apply), and Advance. Nothing the loop does blocks on a client; ticks are late only
+// while an fsync, an apply or a snapshot install runs.
 //
 // Outcomes given to a submitter, in submission order:
 //   ok               the entry was chosen and applied here;
@@ -35,8 +37,9 @@
 // contents, then the snapshot meta (which deletes the marker). A restart that finds the
 // marker installs the same staged snapshot again before anything else.
 //
-// Thread-safety: Deliver, Propose and the accessors are thread-safe; everything else runs on
-// the host thread. Owned by the server (or a test); Stop() before destroying the Storage,
+// Thread-safety: Deliver, Propose, ReadIndex, RunOnHost, OnSnapshotChunk and the accessors
+// are thread-safe; everything else runs on the host loop's thread. Snapshot senders run on
+// threads of their own (one per peer at most), joined by Stop. Owned by the server (or a test); Stop() before destroying the Storage,
 // LogStore or Transport it uses.
 #pragma once
 
