@@ -39,8 +39,8 @@
 //
 // Thread-safety: Deliver, Propose, ReadIndex, RunOnHost, OnSnapshotChunk and the accessors
 // are thread-safe; everything else runs on the host loop's thread. Snapshot senders run on
-// threads of their own (one per peer at most), joined by Stop. Owned by the server (or a test); Stop() before destroying the Storage,
-// LogStore or Transport it uses.
+// threads of their own (one per peer at most), joined by Stop. Owned by the server (or a test);
+// Stop() before destroying the Storage, LogStore or Transport it uses.
 #pragma once
 
 #include <atomic>
