@@ -341,11 +341,6 @@ void GroupHost::Cycle(std::deque<Message>& inbox, std::deque<Submitted>& proposa
     (void)node_->Step(m);  // malformed or misaddressed: ignored
   }
   for (auto& s : proposals) {
-    if (broken_) {
-      s.done(keel::Status(Code::kStorage, "the replica cannot apply its log"),
-             std::move(s.mutation));
-      continue;
-    }
     if (s.mutation.epoch != epoch_ || serving_ballot_ != node_->promised() ||
         node_->role() != Role::kLeader) {
       // Evaluated under another leadership (or none): certainly not in the log.

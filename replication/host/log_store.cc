@@ -132,8 +132,7 @@ Status LogStore::PutInstallMarker(GroupId group, const SnapshotMeta& meta,
                                   const std::string& staged_dir) {
   std::string meta_bytes = EncodeSnapshotMeta(meta);
   std::string v;
-  uint32_t n = static_cast<uint32_t>(meta_bytes.size());
-  for (int i = 0; i < 4; ++i) v.push_back(static_cast<char>((n >> (8 * i)) & 0xff));
+  PutFixed32LE(&v, static_cast<uint32_t>(meta_bytes.size()));
   v += meta_bytes;
   v += staged_dir;
   rocksdb::WriteOptions wo;
@@ -146,10 +145,7 @@ bool LogStore::GetInstallMarker(GroupId group, SnapshotMeta* meta, std::string* 
   if (status != nullptr) *status = Status::kOk;
   std::string v;
   if (!db_->Get(rocksdb::ReadOptions(), GroupKey(group, 'i'), &v).ok()) return false;
-  uint32_t n = 0;
-  if (v.size() >= 4) {
-    for (int i = 3; i >= 0; --i) n = (n << 8) | static_cast<uint8_t>(v[i]);
-  }
+  uint32_t n = v.size() >= 4 ? GetFixed32LE(v.data()) : 0;
   if (v.size() < 4 || v.size() - 4 < n ||
       DecodeSnapshotMeta(std::string_view(v).substr(4, n), meta) != Status::kOk) {
     if (status != nullptr) *status = Status::kCorrupt;

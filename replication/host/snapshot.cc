@@ -286,24 +286,22 @@ std::string SnapshotStager::FinishLocked() {
   return "OK";
 }
 
-bool SnapshotStager::HasComplete(std::string_view handle) {
+bool SnapshotStager::CompleteIsLocked(std::string_view handle) const {
   ReplicaId leader = 0;
   uint64_t transfer = 0, index = 0;
-  if (!ParseHandle(handle, &leader, &transfer, &index)) return false;
-  std::lock_guard<std::mutex> l(mu_);
-  return complete_ && complete_->leader == leader && complete_->transfer == transfer &&
+  return ParseHandle(handle, &leader, &transfer, &index) && complete_ &&
+         complete_->leader == leader && complete_->transfer == transfer &&
          complete_->index == index;
 }
 
-bool SnapshotStager::Claim(std::string_view handle, StagedSnapshot* out) {
-  ReplicaId leader = 0;
-  uint64_t transfer = 0, index = 0;
-  if (!ParseHandle(handle, &leader, &transfer, &index)) return false;
+bool SnapshotStager::HasComplete(std::string_view handle) {
   std::lock_guard<std::mutex> l(mu_);
-  if (!complete_ || complete_->leader != leader || complete_->transfer != transfer ||
-      complete_->index != index) {
-    return false;
-  }
+  return CompleteIsLocked(handle);
+}
+
+bool SnapshotStager::Claim(std::string_view handle, StagedSnapshot* out) {
+  std::lock_guard<std::mutex> l(mu_);
+  if (!CompleteIsLocked(handle)) return false;
   // Every staged file must still be there before the store is wiped for it.
   for (const auto& files : complete_->files) {
     for (const auto& f : files) {

@@ -132,6 +132,8 @@ class SnapshotStager {
  private:
   struct Receiving;
   std::string Fail(std::string why);
+  // Whether the complete transfer is the one `handle` names (mu_ held).
+  bool CompleteIsLocked(std::string_view handle) const;
   std::string FinishLocked();
 
   std::string dir_;

@@ -12,15 +12,6 @@ using tcp = asio::ip::tcp;
 
 namespace {
 
-void PutU32(std::string* out, uint32_t v) {
-  for (int i = 0; i < 4; ++i) out->push_back(static_cast<char>(v >> (8 * i)));
-}
-uint32_t GetU32(const char* p) {
-  uint32_t v = 0;
-  for (int i = 3; i >= 0; --i) v = (v << 8) | static_cast<unsigned char>(p[i]);
-  return v;
-}
-
 constexpr size_t kNodeIdLen = 40;
 constexpr size_t kHelloLen = 1 + 8 + 8 + kNodeIdLen;
 
@@ -37,7 +28,7 @@ bool DecodeHello(std::string_view body, TcpTransport::Hello* out) {
 std::string TcpTransport::EncodeFrame(FrameKind kind, std::string_view body) {
   std::string out;
   out.reserve(5 + body.size());
-  PutU32(&out, static_cast<uint32_t>(body.size() + 1));
+  PutFixed32LE(&out, static_cast<uint32_t>(body.size() + 1));
   out.push_back(static_cast<char>(kind));
   out.append(body);
   return out;
@@ -62,7 +53,7 @@ class FrameReader {
                    size_t* used) {
     *used = 0;
     if (buf.size() < 4) return true;
-    uint32_t len = GetU32(buf.data());
+    uint32_t len = GetFixed32LE(buf.data());
     if (len == 0 || len > TcpTransport::kMaxFrameBytes) return false;
     if (buf.size() < 4 + static_cast<size_t>(len)) return true;
     auto k = static_cast<uint8_t>(buf[4]);
@@ -276,7 +267,7 @@ struct TcpTransport::Impl {
       case FrameKind::kPublish: {
         uint64_t ours = cluster.load();
         if (ours == 0 || in->peer.cluster != ours || body.size() < 4) return false;
-        uint32_t n = GetU32(body.data());
+        uint32_t n = GetFixed32LE(body.data());
         if (n > body.size() - 4) return false;
         if (on_publish) on_publish(body.substr(4, n), body.substr(4 + n));
         return true;
@@ -345,7 +336,7 @@ void TcpTransport::set_publish_handler(PublishHandler handler) {
 
 void TcpTransport::Broadcast(std::string_view channel, std::string_view message) {
   std::string body;
-  PutU32(&body, static_cast<uint32_t>(channel.size()));
+  PutFixed32LE(&body, static_cast<uint32_t>(channel.size()));
   body.append(channel);
   body.append(message);
   if (body.size() + 1 > kMaxFrameBytes) return;
